@@ -1,0 +1,81 @@
+# Weight Regularization, Executed: build, test and serve the book.
+#   make book     install, execute notebooks (cached) and build _build/html
+#   make test     install, lint, build from scratch with warnings as errors, run every test
+#   make lab      open the chapters in JupyterLab
+#   make student  write the student edition into _build/student
+#   make bench    time the batched hyper-parameter sweep against a Python loop
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JB := $(BIN)/jupyter-book
+JBFLAGS := -W -n --keep-going
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _vendor/mathjax/tex-chtml.js
+TEST_OUT := _build/test
+# Inputs whose change invalidates executed results: the cache is keyed on notebook code only.
+EXEC_INPUTS := requirements.txt requirements-nodeps.txt $(wildcard src/weightreg/*.py src/weightreg/*/*.py)
+
+.PHONY: install book test lab lint clean bench student browser logs
+
+install: $(STAMP) $(MATHJAX)
+
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# MathJax is served from the book itself (_vendor -> _build/html/mathjax) (offline reading); fetched from npm, not committed.
+$(MATHJAX):
+	rm -rf _build/vendor _vendor/mathjax && mkdir -p _build/vendor _vendor
+	cd _build/vendor && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null
+	tar -xzf _build/vendor/mathjax-$(MATHJAX_VERSION).tgz -C _build/vendor
+	mkdir -p _vendor/mathjax
+	cp -r _build/vendor/package/es5/. _vendor/mathjax/
+	test -f $@
+
+# Headless Chromium for the browser tests (Debian packages; needs root, as in CI).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null; fi
+	@chromium --version
+
+_build/.exec-inputs: $(EXEC_INPUTS)
+	@mkdir -p _build
+	@if [ -d _build/.jupyter_cache ]; then \
+	  echo "Environment or helpers changed: clearing the execution cache."; \
+	  rm -rf _build/.jupyter_cache; fi
+	@touch $@
+
+book: install _build/.exec-inputs
+	$(JB) build . $(JBFLAGS) || { $(MAKE) --no-print-directory logs OUT=_build/html; exit 1; }
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+logs:
+	@for f in $$(find $(OUT)/reports -name '*.log' 2>/dev/null); do \
+	  echo "==== execution log: $$f"; cat "$$f"; done
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests bench _ext
+
+test: install browser lint
+	rm -rf $(TEST_OUT)
+	$(JB) build . --path-output $(TEST_OUT) $(JBFLAGS) \
+	  || { $(MAKE) --no-print-directory logs OUT=$(TEST_OUT)/_build/html; exit 1; }
+	BOOK_HTML=$(TEST_OUT)/_build/html $(BIN)/python -m pytest
+
+lab: install
+	WEIGHTREG_STATIC_WIDGETS=0 $(BIN)/jupyter lab book/
+
+bench: install
+	$(BIN)/python bench/sweep.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,17 @@
+"""Self-checks for the code exercises: ``check.<name>(your_function)``.
+
+Each check runs the student's function on cases chosen to expose the usual
+mistakes (sign at negative weights, the value at 0, mean versus sum, the factor
+1/2, decaying the bias) and raises :class:`CheckFailed` with a message that says
+what is wrong without giving the answer.  A correct function prints one line.
+
+One module per part of the book; every check is re-exported here.
+"""
+
+from ._core import CheckFailed
+from .baseline import *  # noqa: F403
+from .constraints import *  # noqa: F403
+from .lk import *  # noqa: F403
+from .optim import *  # noqa: F403
+
+__all__ = ["CheckFailed"]

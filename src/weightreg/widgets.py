@@ -1,0 +1,220 @@
+"""Interactive explorers that work in Jupyter *and* in the static HTML book.
+
+Introduced in the chapter on L2 regularization and used by every chapter with
+sliders.  ``explorer(draw, controls)`` has two faces:
+
+* **live** (a student's Jupyter session): ``ipywidgets`` sliders; every move
+  calls ``draw`` again in the kernel;
+* **static** (the HTML book, built without a kernel behind it): every
+  combination of the control values is drawn once at build time, and the page
+  gets range sliders plus a few lines of inline JavaScript that swap the
+  pre-rendered images.  No kernel, no network, no external script.
+
+Which face is shown: ``live=None`` picks *static* when the environment variable
+``WEIGHTREG_STATIC_WIDGETS`` is ``"1"`` (the book's build sets it) and *live*
+otherwise.  Keep the grid small: at most :data:`MAX_FRAMES` combinations.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+__all__ = ["MAX_FRAMES", "StaticExplorer", "explorer", "static_mode"]
+
+MAX_FRAMES = 150
+"""Upper bound on the number of pre-rendered frames of one static explorer."""
+
+Draw = Callable[..., None]
+
+
+def static_mode() -> bool:
+    """True when explorers should render the static (kernel-free) face."""
+    return os.environ.get("WEIGHTREG_STATIC_WIDGETS", "") == "1"
+
+
+def _check_controls(controls: dict[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    if not isinstance(controls, dict) or not controls:
+        raise TypeError("controls must be a non-empty dict {name: sequence of values}")
+    out = {}
+    for name, values in controls.items():
+        values = list(values)
+        if not values:
+            raise ValueError(f"controls[{name!r}] must list at least one value")
+        out[name] = values
+    n = 1
+    for values in out.values():
+        n *= len(values)
+    if n > MAX_FRAMES:
+        raise ValueError(
+            f"controls give {n} combinations; the static explorer allows at most {MAX_FRAMES}: "
+            "use fewer values per control"
+        )
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _render(draw: Draw, figsize: tuple[float, float], dpi: int, params: dict[str, Any]) -> str:
+    fig = plt.figure(figsize=figsize)
+    try:
+        draw(fig, **params)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_SCRIPT = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var frames = %(frames)s, names = %(names)s, labels = %(labels)s;
+  var img = root.querySelector("img.wr-frame");
+  var inputs = root.querySelectorAll("input[type=range]");
+  function update() {
+    var key = [];
+    inputs.forEach(function (inp, i) {
+      key.push(inp.value);
+      root.querySelector("#%(id)s-val-" + i).textContent = labels[names[i]][+inp.value];
+    });
+    img.src = "data:image/png;base64," + frames[key.join(",")];
+    img.setAttribute("data-key", key.join(","));
+  }
+  inputs.forEach(function (inp) { inp.addEventListener("input", update); });
+  update();
+})();
+"""
+
+
+class StaticExplorer:
+    """Pre-rendered frames plus sliders; its ``_repr_html_`` is self-contained HTML."""
+
+    def __init__(
+        self,
+        frames: dict[str, str],
+        controls: dict[str, list[Any]],
+        initial: dict[str, int],
+        title: str | None,
+    ) -> None:
+        self.frames = frames
+        self.controls = controls
+        self.initial = initial
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        digest = hashlib.sha1("".join(self.frames.values()).encode()).hexdigest()
+        uid = "wr-" + digest[:12]
+        names = list(self.controls)
+        labels = {n: [_fmt(v) for v in vals] for n, vals in self.controls.items()}
+        rows = []
+        for i, name in enumerate(names):
+            top = len(self.controls[name]) - 1
+            start = self.initial[name]
+            rows.append(
+                f'<label style="display:flex;gap:.6em;align-items:center;margin:.2em 0">'
+                f'<span style="min-width:7em"><code>{html.escape(name)}</code></span>'
+                f'<input type="range" min="0" max="{top}" step="1" value="{start}" '
+                f'data-name="{html.escape(name)}" aria-label="{html.escape(name)}" '
+                f'style="flex:1;max-width:22em">'
+                f'<output id="{uid}-val-{i}" style="min-width:5em">'
+                f"{html.escape(labels[name][start])}</output></label>"
+            )
+        first = ",".join(str(self.initial[n]) for n in names)
+        title = f"<p><strong>{html.escape(self.title)}</strong></p>" if self.title else ""
+        script = _SCRIPT % {
+            "id": uid,
+            "frames": json.dumps(self.frames),
+            "names": json.dumps(names),
+            "labels": json.dumps(labels),
+        }
+        return (
+            f'<div class="wr-explorer" id="{uid}" data-frames="{len(self.frames)}">{title}'
+            + "".join(rows)
+            + f'<img class="wr-frame" alt="explorer figure" style="max-width:100%" '
+            f'data-key="{first}" src="data:image/png;base64,{self.frames[first]}">'
+            + f"<script>{script}</script></div>"
+        )
+
+
+def explorer(
+    draw: Draw,
+    controls: dict[str, Sequence[Any]],
+    *,
+    initial: dict[str, Any] | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] = (8.0, 3.2),
+    dpi: int = 80,
+    live: bool | None = None,
+):
+    """An explorer of ``draw(fig, **params)`` over the values listed in ``controls``.
+
+    ``draw`` receives an empty matplotlib ``Figure`` and one keyword per
+    control, and draws into the figure.  ``controls`` maps each parameter name
+    to the values its slider steps through (e.g. ``{"k": [0.5, 1, 2, 3]}``);
+    ``initial`` picks the starting values (default: the first of each).
+    Returns an ``ipywidgets`` widget in live mode and a :class:`StaticExplorer`
+    (display it, or let it be the cell's last expression) in static mode.
+    """
+    if not callable(draw):
+        raise TypeError("draw must be a callable draw(fig, **params)")
+    controls = _check_controls(controls)
+    initial = initial or {}
+    unknown = set(initial) - set(controls)
+    if unknown:
+        raise ValueError(f"initial names unknown controls: {sorted(unknown)}")
+    start = {}
+    for name, values in controls.items():
+        if name in initial:
+            if initial[name] not in values:
+                raise ValueError(f"initial[{name!r}]={initial[name]!r} is not among its values")
+            start[name] = values.index(initial[name])
+        else:
+            start[name] = 0
+    if live is None:
+        live = not static_mode()
+    if live:
+        return _live(draw, controls, start, figsize)
+    frames = {}
+    for idx in itertools.product(*(range(len(v)) for v in controls.values())):
+        params = {n: controls[n][i] for n, i in zip(controls, idx, strict=True)}
+        frames[",".join(map(str, idx))] = _render(draw, figsize, dpi, params)
+    return StaticExplorer(frames, controls, start, title)
+
+
+def _live(draw: Draw, controls: dict[str, list[Any]], start: dict[str, int], figsize):
+    import ipywidgets as W
+
+    sliders = {
+        name: W.SelectionSlider(
+            options=[(_fmt(v), v) for v in values],
+            value=values[start[name]],
+            description=name,
+            continuous_update=False,
+        )
+        for name, values in controls.items()
+    }
+    out = W.Output()
+
+    def redraw(**params: Any) -> None:
+        with out:
+            out.clear_output(wait=True)
+            fig = plt.figure(figsize=figsize)
+            draw(fig, **params)
+            plt.show()
+
+    W.interactive_output(redraw, sliders)
+    return W.VBox([*sliders.values(), out])
