@@ -12,6 +12,7 @@ from ._core import CheckFailed
 from .baseline import *  # noqa: F403
 from .constraints import *  # noqa: F403
 from .lk import *  # noqa: F403
+from .lk_family import *  # noqa: F403
 from .optim import *  # noqa: F403
 
 __all__ = ["CheckFailed"]

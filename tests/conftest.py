@@ -1,0 +1,29 @@
+"""Shared fixtures. Book tests read the HTML that `make test` builds into $BOOK_HTML."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _float64_default():
+    """Tests run in float64 unless they say otherwise; the default dtype is restored after."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
+@pytest.fixture(scope="session")
+def book_html() -> Path:
+    """The built book (``make test`` sets BOOK_HTML); tests that need it skip without it."""
+    path = Path(os.environ.get("BOOK_HTML", ROOT / "_build/test/_build/html"))
+    if not (path / "index.html").exists():
+        pytest.skip(f"no built book at {path}: run `make test`")
+    return path
