@@ -32,6 +32,9 @@ def main(pages: list[str]) -> int:
         if str(p.relative_to(ROOT)) not in pages
     ]
     config["execute"]["exclude_patterns"] = others
+    # Paths in the config are relative to the config file: make them absolute.
+    local = config.get("sphinx", {}).get("local_extensions") or {}
+    config["sphinx"]["local_extensions"] = {k: str(ROOT / v) for k, v in local.items()}
     cfg = out / "_config.yml"
     cfg.write_text(yaml.safe_dump(config, sort_keys=False))
     start = time.perf_counter()
@@ -62,6 +65,14 @@ def main(pages: list[str]) -> int:
     for rep in (out / "_build/html/reports").rglob("*.log"):
         if any(Path(s).name in rep.name for s in stems):
             problems.append(f"==== execution log {rep}\n{rep.read_text()}")
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if "An error occurred while executing the following cell" in line:
+            end = next((j for j in range(i, len(lines)) if "ExecutionError" in lines[j]), i + 40)
+            problems.append("==== failing cell and traceback\n" + "\n".join(lines[i:end]))
+            break
+    if proc.returncode != 0 and not problems:
+        problems.append("the build itself failed:\n" + "\n".join(log.splitlines()[-40:]))
     print("\n".join(problems) if problems else "no warnings or errors for these pages")
     print(f"built in {elapsed:.1f} s; html: {out / '_build/html'}")
     return 1 if problems else 0
