@@ -144,7 +144,7 @@ def train(
             objective = loss(net(X), y).mean()
             if penalty is not None:
                 objective = objective + penalty()
-            value = float(objective)
+            value = float(objective.detach())
             if not math.isfinite(value):
                 hint = f"lr={lr}" if optimizer is None else "the optimizer's lr"
                 raise TrainingDiverged(
