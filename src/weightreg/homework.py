@@ -1,0 +1,530 @@
+"""Homework: the exercises of each chapter, and the student edition made from the same source.
+
+Introduced on the instructor page (``book/reference/instructors.md``); used by
+``tools/student.py`` (``make student``) and its tests. One source per chapter gives both
+editions, following the conventions of ``CONTRIBUTING.md``:
+
+* an exercise is a sphinx-exercise block ``:::{exercise} Title [kind]`` with a ``:label:``;
+  ``kind`` is one of :data:`KINDS`, and its text states a time estimate ``*Time: 15 min.*``;
+* a markdown solution is a ``{solution}`` block (colon or backtick fence of any length >= 3);
+  the student edition removes it;
+* the reference solution of a code exercise is a code cell tagged ``solution``: its first line
+  is ``# STUDENT: <message>``, and the lines between ``# BEGIN SOLUTION`` and
+  ``# END SOLUTION`` become ``raise NotImplementedError("<message>")`` at the same indentation
+  in the student edition;
+* the next code cell, tagged ``check``, calls a self-check ``check.<name>(...)`` from
+  :mod:`weightreg.check`; the student edition adds the tag ``raises-exception`` to it, since
+  with the stub in place the check raises ``NotImplementedError``.
+
+Everything here reads text; nothing is executed.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BEGIN",
+    "CHECK_TAG",
+    "END",
+    "KINDS",
+    "RAISES_TAG",
+    "SOLUTION_TAG",
+    "STUB_MARKER",
+    "STUDENT",
+    "Chapter",
+    "Exercise",
+    "HomeworkError",
+    "available_checks",
+    "book_chapters",
+    "chapter_docnames",
+    "check_calls",
+    "checks_markdown",
+    "exercise_table",
+    "find_root",
+    "page_path",
+    "parse_exercises",
+    "Solution",
+    "parse_solutions",
+    "read_chapter",
+    "read_page",
+    "strip_solution_blocks",
+    "student_notebook",
+    "stub_solution",
+    "toc_docnames",
+]
+
+KINDS = ("derivation", "code", "experiment")
+"""The three kinds of exercise, written at the end of an exercise's title: ``[code]``."""
+
+SOLUTION_TAG = "solution"
+"""Tag of a code cell that holds a reference solution."""
+CHECK_TAG = "check"
+"""Tag of the code cell that calls the self-check of the solution cell before it."""
+RAISES_TAG = "raises-exception"
+"""Tag added to check cells in the student edition: their ``NotImplementedError`` is expected."""
+STUDENT = "# STUDENT:"
+"""First line of a solution cell: ``# STUDENT: <what to implement>``."""
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+STUB_MARKER = "This chapter is being written."
+"""Text of a chapter that has no content yet (exempt from the exercise rules)."""
+
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
+_DIRECTIVE = re.compile(r"^\s*\{(?P<name>[\w:.-]+)\}\s*(?P<arg>.*?)\s*$")
+# Directives whose body is not markdown: do not look for blocks inside them.
+_LITERAL_DIRECTIVES = {"code-block", "code", "sourcecode", "code-cell", "math", "raw", "eval-rst"}
+_KIND = re.compile(r"\s*\[(?P<kind>[a-z]+)\]\s*$")
+_TIME = re.compile(r"Time:\s*(?P<minutes>\d+)\s*min", re.IGNORECASE)
+_CHECK_CALL = re.compile(r"\bcheck\.(?P<name>[A-Za-z_]\w*)\s*\(")
+_GATED = {"solution-start", "solution-end", "exercise-start", "exercise-end"}
+
+
+class HomeworkError(ValueError):
+    """A chapter breaks the homework conventions; the message says where and how."""
+
+
+# --------------------------------------------------------------------------- code cells
+
+
+def _string_literal(message: str) -> str:
+    if '"' not in message and "\\" not in message:
+        return f'"{message}"'
+    return repr(message)
+
+
+def stub_solution(source: str, *, where: str = "a solution cell") -> str:
+    """Return the student version of a solution cell's ``source``.
+
+    The first line must be ``# STUDENT: <message>``; each region from a ``# BEGIN SOLUTION``
+    line to the next ``# END SOLUTION`` line (both included) becomes one line
+    ``raise NotImplementedError("<message>")`` indented like the ``BEGIN`` line. Everything
+    else (the ``STUDENT`` line, the signature, the docstring) is kept. ``where`` names the cell
+    in error messages. Raises :class:`HomeworkError` when a marker is missing, unbalanced or
+    misindented, or when the stubbed code is not valid Python.
+    """
+    lines = source.split("\n")
+    if not lines[0].startswith(STUDENT):
+        raise HomeworkError(f"{where}: the first line must be '{STUDENT} <what to implement>'")
+    message = lines[0][len(STUDENT) :].strip()
+    if not message:
+        raise HomeworkError(f"{where}: the '{STUDENT}' line has no message")
+    out: list[str] = []
+    indent: str | None = None
+    n_regions = 0
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if indent is not None:
+                raise HomeworkError(f"{where}, line {number}: '{BEGIN}' inside another one")
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}raise NotImplementedError({_string_literal(message)})")
+        elif marker == END:
+            if indent is None:
+                raise HomeworkError(f"{where}, line {number}: '{END}' without '{BEGIN}'")
+            if line[: len(line) - len(line.lstrip())] != indent:
+                raise HomeworkError(
+                    f"{where}, line {number}: '{END}' is not indented like its '{BEGIN}'"
+                )
+            indent = None
+            n_regions += 1
+        elif marker.startswith("#") and marker.lstrip("# ").startswith(("BEGIN SOL", "END SOL")):
+            raise HomeworkError(f"{where}, line {number}: misspelt marker {marker!r}")
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise HomeworkError(f"{where}: '{BEGIN}' without '{END}'")
+    if n_regions == 0:
+        raise HomeworkError(f"{where}: no '{BEGIN}' ... '{END}' region")
+    stub = "\n".join(out)
+    try:
+        compile(stub, where, "exec")
+    except SyntaxError as exc:
+        raise HomeworkError(f"{where}: the student stub is not valid Python ({exc})") from exc
+    return stub
+
+
+def check_calls(source: str) -> list[str]:
+    """Names of the self-checks that ``source`` calls as ``check.<name>(...)``, in order."""
+    return [m["name"] for m in _CHECK_CALL.finditer(source)]
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+@dataclass(frozen=True)
+class _Block:
+    name: str
+    argument: str
+    start: int  # index of the opening fence line
+    end: int  # index of the closing fence line (len(lines) when unclosed)
+    body: list[str]
+    n_lines: int  # length of the whole text
+
+    @property
+    def closed(self) -> bool:
+        return self.end < self.n_lines
+
+
+def _closing(lines: list[str], start: int, char: str, count: int) -> int:
+    for i in range(start, len(lines)):
+        m = _FENCE.match(lines[i])
+        if m and m["fence"][0] == char and len(m["fence"]) >= count and not m["info"].strip():
+            return i
+    return len(lines)
+
+
+def _blocks(lines: list[str]) -> Iterator[_Block]:
+    """Every directive block of a MyST text, nested ones included, outside literal code."""
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        info = m["info"].strip() if m else ""
+        if not m or not info:
+            i += 1
+            continue
+        fence = m["fence"]
+        end = _closing(lines, i + 1, fence[0], len(fence))
+        d = _DIRECTIVE.match(info)
+        if d is None:  # a literal code block: skip it whole
+            i = end + 1
+            continue
+        yield _Block(d["name"], d["arg"], i, end, lines[i + 1 : end], len(lines))
+        i = end + 1 if d["name"] in _LITERAL_DIRECTIVES else i + 1
+
+
+def strip_solution_blocks(text: str, *, where: str = "a markdown cell") -> str:
+    """Remove every ``{solution}`` block (fence and content) from the MyST ``text``.
+
+    Blank lines left behind are collapsed. Raises :class:`HomeworkError` for an unclosed
+    solution block (a code cell cannot sit inside one) and for sphinx-exercise's gated
+    directives (``solution-start``/``solution-end``), which the student edition does not support.
+    """
+    lines = text.split("\n")
+    drop: set[int] = set()
+    for block in _blocks(lines):
+        if block.name in _GATED:
+            raise HomeworkError(
+                f"{where}, line {block.start + 1}: gated '{{{block.name}}}' blocks are not "
+                "supported; write a {solution} block after the exercise instead"
+            )
+        if block.name != "solution":
+            continue
+        if not block.closed:
+            raise HomeworkError(
+                f"{where}, line {block.start + 1}: the solution block is not closed "
+                "(a code cell cannot be inside a solution block)"
+            )
+        drop.update(range(block.start, block.end + 1))
+    if not drop:
+        return text
+    kept = [line for i, line in enumerate(lines) if i not in drop]
+    out: list[str] = []
+    for line in kept:
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One ``{exercise}`` block: its label, title, kind (:data:`KINDS`) and minutes."""
+
+    docname: str
+    label: str
+    title: str
+    kind: str | None
+    minutes: int | None
+
+
+def _options(body: list[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    if body and body[0].strip() == "---":  # YAML option block
+        for line in body[1:]:
+            if line.strip() == "---":
+                break
+            key, _, value = line.partition(":")
+            options[key.strip()] = value.strip()
+        return options
+    for line in body:
+        m = re.match(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$", line)
+        if not m:
+            break
+        options[m["key"]] = m["value"].strip()
+    return options
+
+
+def parse_exercises(text: str, docname: str = "") -> list[Exercise]:
+    """The ``{exercise}`` blocks of the MyST ``text``, in order.
+
+    The kind is read from a trailing ``[kind]`` in the title (``None`` when absent or not one
+    of :data:`KINDS`); the time from ``Time: <n> min`` in the body (``None`` when absent).
+    """
+    out = []
+    for block in _blocks(text.split("\n")):
+        if block.name in ("exercise-start", "exercise-end"):
+            raise HomeworkError(
+                f"{docname}, {{{block.name}}}: gated exercises are not supported; "
+                "use an {exercise} block"
+            )
+        if block.name != "exercise":
+            continue
+        title, kind = block.argument, None
+        m = _KIND.search(title)
+        if m:
+            title = title[: m.start()].strip()
+            kind = m["kind"] if m["kind"] in KINDS else None
+        t = _TIME.search("\n".join(block.body))
+        label = _options(block.body).get("label", "")
+        out.append(Exercise(docname, label, title, kind, int(t["minutes"]) if t else None))
+    return out
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One ``{solution}`` block: the label of its exercise and its ``:class:`` option."""
+
+    docname: str
+    target: str
+    classes: tuple[str, ...]
+
+
+def parse_solutions(text: str, docname: str = "") -> list[Solution]:
+    """The ``{solution}`` blocks of the MyST ``text``, in order."""
+    return [
+        Solution(docname, b.argument, tuple(_options(b.body).get("class", "").split()))
+        for b in _blocks(text.split("\n"))
+        if b.name == "solution"
+    ]
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def student_notebook(nb: Any, *, where: str = "notebook") -> Any:
+    """The student edition of a notebook (``nbformat`` v4); ``nb`` itself is not changed.
+
+    Solution cells get their stubs (:func:`stub_solution`), check cells the tag
+    :data:`RAISES_TAG`, markdown cells lose their ``{solution}`` blocks (cells left empty are
+    dropped), outputs and execution counts are cleared, cell ids are made deterministic and
+    the ``jupytext`` metadata is dropped. Raises :class:`HomeworkError` when a solution cell is
+    not followed by a check cell or a check cell calls no ``check.<name>(...)``.
+    """
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("jupytext", None)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for k, cell in enumerate(code_cells):
+        tags = _tags(cell)
+        n = nb.cells.index(cell) + 1
+        if SOLUTION_TAG in tags:
+            following = code_cells[k + 1] if k + 1 < len(code_cells) else None
+            if following is None or CHECK_TAG not in _tags(following):
+                raise HomeworkError(
+                    f"{where}, cell {n}: a solution cell must be followed by a code cell "
+                    f"tagged '{CHECK_TAG}' that calls its self-check"
+                )
+        if CHECK_TAG in tags and not check_calls(cell.source):
+            raise HomeworkError(f"{where}, cell {n}: a check cell must call check.<name>(...)")
+    cells = []
+    for n, cell in enumerate(nb.cells, start=1):
+        here = f"{where}, cell {n}"
+        if cell.cell_type == "code":
+            tags = _tags(cell)
+            if SOLUTION_TAG in tags:
+                cell.source = stub_solution(cell.source, where=here)
+            if CHECK_TAG in tags and RAISES_TAG not in tags:
+                cell.metadata["tags"] = [*tags, RAISES_TAG]
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "markdown":
+            cell.source = strip_solution_blocks(cell.source, where=here)
+            if not cell.source.strip():
+                continue
+        cells.append(cell)
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"
+    nb.cells = cells
+    return nb
+
+
+def read_page(path: Path) -> Any:
+    """Read a book page (MyST ``.md`` or ``.ipynb``) as an ``nbformat`` v4 notebook."""
+    import jupytext
+
+    return jupytext.read(path)
+
+
+# --------------------------------------------------------------------------- the book
+
+
+def find_root(start: Path | str = ".") -> Path:
+    """The book's root: the nearest folder at or above ``start`` that holds ``_toc.yml``."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise FileNotFoundError(f"no _toc.yml in {start} or above it")
+
+
+def toc_docnames(root: Path) -> list[str]:
+    """Every page of ``root/_toc.yml`` in reading order (docnames without suffix)."""
+    import yaml
+
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    names: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if isinstance(node.get(key), str):
+                    names.append(str(Path(node[key]).with_suffix("")))
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(toc)
+    return names
+
+
+def chapter_docnames(root: Path) -> list[str]:
+    """The chapters: every page of the toc but its root page and the pages in ``book/reference``."""
+    names = toc_docnames(root)
+    return [n for n in names[1:] if not n.startswith("book/reference/")]
+
+
+def page_path(root: Path, docname: str) -> Path:
+    """The source file of ``docname`` under ``root`` (``.md`` or ``.ipynb``)."""
+    for suffix in (".md", ".ipynb"):
+        path = Path(root) / f"{docname}{suffix}"
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"no {docname}.md or {docname}.ipynb under {root}")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What the homework machinery knows about one chapter."""
+
+    docname: str
+    title: str
+    stub: bool
+    exercises: tuple[Exercise, ...]
+    solutions: tuple[Solution, ...]
+    solution_cells: int
+    checks: tuple[str, ...] = field(default=())
+    """Self-checks called by the chapter's check cells, in order."""
+
+    @property
+    def minutes(self) -> int:
+        """Total time estimate of the exercises (exercises without one count 0)."""
+        return sum(e.minutes or 0 for e in self.exercises)
+
+
+def read_chapter(root: Path, docname: str) -> Chapter:
+    """Parse one chapter's source (``.md`` or ``.ipynb``) into a :class:`Chapter`."""
+    nb = read_page(page_path(root, docname))
+    title, exercises, solutions, checks = docname, [], [], []
+    stub = False
+    n_solutions = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if title == docname:
+                m = re.search(r"^#\s+(.+)$", cell.source, re.MULTILINE)
+                title = m.group(1).strip() if m else title
+            stub = stub or STUB_MARKER in cell.source
+            exercises += parse_exercises(cell.source, docname)
+            solutions += parse_solutions(cell.source, docname)
+        elif cell.cell_type == "code":
+            n_solutions += SOLUTION_TAG in _tags(cell)
+            if CHECK_TAG in _tags(cell):
+                checks += check_calls(cell.source)
+    return Chapter(
+        docname, title, stub, tuple(exercises), tuple(solutions), n_solutions, tuple(checks)
+    )
+
+
+def book_chapters(root: Path) -> list[Chapter]:
+    """Every chapter of the book at ``root``, parsed, in reading order."""
+    return [read_chapter(root, name) for name in chapter_docnames(root)]
+
+
+def available_checks() -> dict[str, Callable[..., Any]]:
+    """Every self-check: the names in the ``__all__`` of each module of :mod:`weightreg.check`.
+
+    Raises :class:`HomeworkError` when two modules export the same name (one would shadow
+    the other in ``weightreg.check``).
+    """
+    package = importlib.import_module("weightreg.check")
+    found: dict[str, Callable[..., Any]] = {}
+    owner: dict[str, str] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"weightreg.check.{info.name}")
+        for name in getattr(module, "__all__", []):
+            if name in found:
+                raise HomeworkError(
+                    f"check.{name} is exported by both {owner[name]} and {info.name}"
+                )
+            found[name], owner[name] = getattr(module, name), info.name
+    return found
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def exercise_table(chapters: list[Chapter]) -> str:
+    """A MyST table of every exercise: chapter, exercise (a reference), kind, minutes.
+
+    A last row per chapter gives its total; chapters still being written are listed as such.
+    """
+    rows = ["| Chapter | Exercise | Kind | Time (min) |", "|---|---|---|---|"]
+    for ch in chapters:
+        link = f"{{doc}}`/{ch.docname}`"
+        if ch.stub:
+            rows.append(f"| {link} | *being written* | | |")
+            continue
+        if not ch.exercises:
+            rows.append(f"| {link} | *no exercises* | | |")
+            continue
+        for ex in ch.exercises:
+            ref = f"{{ref}}`{ex.title} <{ex.label}>`" if ex.label else ex.title
+            time = "?" if ex.minutes is None else str(ex.minutes)
+            rows.append(f"| {link} | {ref} | {ex.kind or '?'} | {time} |")
+            link = ""
+        rows.append(f"| | **total** | | **{ch.minutes}** |")
+    return "\n".join(rows)
+
+
+def checks_markdown(chapters: list[Chapter], checks: dict[str, Callable[..., Any]]) -> str:
+    """A MyST definition list: each self-check, where the book calls it, and its docstring."""
+    used: dict[str, list[str]] = {}
+    for ch in chapters:
+        for name in ch.checks:
+            used.setdefault(name, []).append(ch.docname)
+    if not checks:
+        return "*No self-checks yet.*"
+    items = []
+    for name, fn in checks.items():
+        where = ", ".join(f"{{doc}}`/{d}`" for d in dict.fromkeys(used.get(name, [])))
+        doc = inspect.getdoc(fn) or "(no docstring)"
+        doc = re.sub(r":[\w:]+:`~?([^`]+)`", r"`\1`", doc)  # reST roles -> code
+        body = "\n".join(f"  {line}" if line else "" for line in doc.split("\n"))
+        items.append(f"`check.{name}` (used in {where or 'no chapter yet'})\n:{body[1:]}\n")
+    return "\n".join(items)
