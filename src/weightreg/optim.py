@@ -1,0 +1,275 @@
+"""SGD and Adam written from scratch, with coupled (L2) or decoupled weight decay.
+
+Introduced in the chapter *L2 regularization is weight decay under SGD*
+(``book/decay/sgd.md``, SGD) and used again in *Why L2 fails under Adam, and what
+AdamW does* (``book/decay/adamw.md``, Adam).
+
+Conventions
+-----------
+Both optimizers take ``weight_decay`` (written ``lambda`` below) and a flag
+``decoupled``:
+
+* ``decoupled=False`` (**coupled**, L2): ``lambda * p`` is added to the gradient
+  before anything else, as ``torch.optim.SGD`` and ``torch.optim.Adam`` do.  The
+  decay then goes through the momentum buffer and, in Adam, through the adaptive
+  scaling ``1 / (sqrt(v_hat) + eps)``.
+* ``decoupled=True``: the parameter is shrunk directly, ``p <- p * (1 - lr * lambda)``,
+  *before* the gradient step and outside momentum and the adaptive scaling, as
+  ``torch.optim.AdamW`` does.  Note PyTorch's convention: the shrink factor is
+  multiplied by the current learning rate ``lr`` (schedule included).  Loshchilov &
+  Hutter (2019) multiply their ``lambda`` by the schedule multiplier ``eta_t`` only;
+  :func:`torch_weight_decay` converts.
+
+The update rules are the plain-tensor functions :func:`sgd_update_` and
+:func:`adam_update_`.  ``lr`` and ``weight_decay`` may be Python numbers or tensors
+that broadcast against the parameter, so the same code updates one tensor (the
+:class:`SGD` and :class:`Adam` optimizers) or a stack of many configurations at once
+(:mod:`weightreg.sweep`).  Per-parameter-group options (for example no decay on
+biases) work as in :mod:`torch.optim`: ``SGD([{"params": weights, "weight_decay":
+1e-3}, {"params": biases, "weight_decay": 0.0}], lr=0.1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from .validation import check_nonnegative, check_positive, check_probability
+
+__all__ = ["SGD", "Adam", "adam_update_", "sgd_update_", "torch_weight_decay"]
+
+Scalar = float | torch.Tensor
+
+
+def sgd_update_(
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    momentum_buffer: torch.Tensor | None,
+    *,
+    lr: Scalar,
+    momentum: float = 0.0,
+    weight_decay: Scalar = 0.0,
+    decoupled: bool = False,
+) -> None:
+    """One SGD step on ``p``, in place (momentum buffer updated in place too).
+
+    Coupled (L2)::
+
+        g = grad + lambda * p;   b = mu * b + g;   p = p - lr * b
+
+    Decoupled::
+
+        p = p * (1 - lr * lambda);   b = mu * b + grad;   p = p - lr * b
+
+    With ``momentum_buffer=None`` (or ``mu = 0``) there is no buffer: ``b = g``.  A
+    buffer starting at zero gives ``b_1 = g_1``, which is ``torch.optim.SGD``'s first
+    step (no dampening, no Nesterov).
+    """
+    if decoupled:
+        p.mul_(1 - lr * weight_decay)
+    else:
+        grad = grad + weight_decay * p
+    if momentum_buffer is not None:
+        momentum_buffer.mul_(momentum).add_(grad)
+        grad = momentum_buffer
+    p.sub_(lr * grad)
+
+
+def adam_update_(
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    exp_avg: torch.Tensor,
+    exp_avg_sq: torch.Tensor,
+    step: int,
+    *,
+    lr: Scalar,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: Scalar = 0.0,
+    decoupled: bool = False,
+) -> None:
+    """One Adam step number ``step`` (1, 2, ...) on ``p``, in place (moments too).
+
+    ::
+
+        coupled:    g = grad + lambda * p          decoupled:  p = p * (1 - lr * lambda); g = grad
+        m = beta1 * m + (1 - beta1) * g            m_hat = m / (1 - beta1**step)
+        v = beta2 * v + (1 - beta2) * g**2         v_hat = v / (1 - beta2**step)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Coupled is ``torch.optim.Adam(weight_decay=lambda)``; decoupled is
+    ``torch.optim.AdamW(weight_decay=lambda)``.
+    """
+    beta1, beta2 = betas
+    if decoupled:
+        p.mul_(1 - lr * weight_decay)
+    else:
+        grad = grad + weight_decay * p
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
+    p.sub_(m_hat.div_(v_hat.sqrt_().add_(eps)).mul_(lr))  # lr * m_hat / (sqrt(v_hat) + eps)
+
+
+def torch_weight_decay(paper_lambda: float, lr: float) -> float:
+    """PyTorch's ``weight_decay`` that reproduces the paper's decoupled ``lambda``.
+
+    Loshchilov & Hutter (2019) shrink by ``eta_t * lambda`` per step, where ``eta_t``
+    is the schedule multiplier and ``alpha`` (here ``lr``) the base learning rate;
+    ``torch.optim.AdamW`` shrinks by ``lr_t * weight_decay = alpha * eta_t *
+    weight_decay``.  They agree when ``weight_decay = lambda / alpha``.
+    """
+    paper_lambda = check_nonnegative("paper_lambda", paper_lambda)
+    lr = check_positive("lr", lr)
+    return paper_lambda / lr
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """Validate the options of a parameter group (names match the constructors)."""
+    if "lr" in options:
+        check_nonnegative("lr", options["lr"])
+    if "weight_decay" in options:
+        check_nonnegative("weight_decay", options["weight_decay"])
+    if "momentum" in options:
+        check_probability("momentum", options["momentum"])
+    if "eps" in options:
+        check_positive("eps", options["eps"])
+    if "betas" in options:
+        betas = options["betas"]
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        check_probability("betas[0]", betas[0])
+        check_probability("betas[1]", betas[1])
+    if "decoupled" in options and not isinstance(options["decoupled"], bool):
+        raise TypeError(f"decoupled must be True or False, got {options['decoupled']!r}")
+
+
+class _Base(torch.optim.Optimizer):
+    """Shared plumbing: option checks for every parameter group, the closure protocol."""
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        _check_options(param_group)
+        super().add_param_group(param_group)
+
+    def _closure(self, closure: Callable[[], torch.Tensor] | None) -> torch.Tensor | None:
+        if closure is None:
+            return None
+        with torch.enable_grad():
+            return closure()
+
+
+class SGD(_Base):
+    """Stochastic gradient descent with momentum and coupled or decoupled weight decay.
+
+    The update is :func:`sgd_update_`.  ``SGD(params, lr, momentum, weight_decay)``
+    follows ``torch.optim.SGD`` with the same arguments (no dampening, no Nesterov);
+    ``decoupled=True`` gives SGDW (Loshchilov & Hutter 2019, with PyTorch's
+    ``lr * weight_decay`` shrink factor).  Introduced in ``book/decay/sgd.md``.
+
+    Raises ``ValueError`` for ``lr < 0``, ``weight_decay < 0`` or ``momentum``
+    outside ``[0, 1)``, in the constructor and in every parameter group.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "decoupled": decoupled,
+        }
+        _check_options(defaults)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        """Update every parameter that has a gradient; return ``closure()`` if given."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                buf = None
+                if group["momentum"] != 0:
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = torch.zeros_like(p)
+                    buf = state["momentum_buffer"]
+                sgd_update_(
+                    p,
+                    p.grad,
+                    buf,
+                    lr=group["lr"],
+                    momentum=group["momentum"],
+                    weight_decay=group["weight_decay"],
+                    decoupled=group["decoupled"],
+                )
+        return loss
+
+
+class Adam(_Base):
+    """Adam with coupled (``torch.optim.Adam``) or decoupled (``torch.optim.AdamW``) decay.
+
+    The update is :func:`adam_update_`.  ``state[p]`` holds ``step`` (an int),
+    ``exp_avg`` (``m``) and ``exp_avg_sq`` (``v``).  Introduced in
+    ``book/decay/adamw.md``.
+
+    Raises ``ValueError`` for ``lr < 0``, ``weight_decay < 0``, ``eps <= 0`` or a
+    beta outside ``[0, 1)``, in the constructor and in every parameter group.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor] | Iterable[dict[str, Any]],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "decoupled": decoupled,
+        }
+        _check_options(defaults)
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        """Update every parameter that has a gradient; return ``closure()`` if given."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                state["step"] += 1
+                adam_update_(
+                    p,
+                    p.grad,
+                    state["exp_avg"],
+                    state["exp_avg_sq"],
+                    state["step"],
+                    lr=group["lr"],
+                    betas=tuple(group["betas"]),
+                    eps=group["eps"],
+                    weight_decay=group["weight_decay"],
+                    decoupled=group["decoupled"],
+                )
+        return loss
