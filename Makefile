@@ -63,7 +63,7 @@ logs:
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src tests bench _ext
+	$(BIN)/ruff format --check src tests bench tools _ext
 
 test: install browser lint
 	rm -rf $(TEST_OUT)

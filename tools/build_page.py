@@ -68,7 +68,9 @@ def main(pages: list[str]) -> int:
     lines = log.splitlines()
     for i, line in enumerate(lines):
         if "An error occurred while executing the following cell" in line:
-            end = next((j for j in range(i + 1, len(lines)) if "ExecutionError" in lines[j]), i + 60)
+            end = next(
+                (j for j in range(i + 1, len(lines)) if "ExecutionError" in lines[j]), i + 60
+            )
             problems.append("==== failing cell and traceback\n" + "\n".join(lines[i:end]))
             break
     if proc.returncode != 0 and not problems:
