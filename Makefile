@@ -74,6 +74,11 @@ test: install browser lint
 lab: install
 	WEIGHTREG_STATIC_WIDGETS=0 $(BIN)/jupyter lab book/
 
+# Student edition (tools/student.py): _build/student/html (no solutions) and one notebook per
+# chapter in _build/student/notebooks (solution cells replaced by their stubs, no outputs).
+student: install
+	$(BIN)/python tools/student.py --out _build/student
+
 bench: install
 	$(BIN)/python bench/sweep.py
 

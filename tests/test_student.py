@@ -1,0 +1,523 @@
+"""The student edition: ``weightreg.homework`` (stubs, solution removal, exercise parsing) and
+``tools/student.py`` (``make student``), on a fixture book and on the real one.
+
+The real student edition is written once per session into ``_build/test/student`` (executing
+every chapter from scratch); the reference solutions are checked in the instructor notebooks
+that ``make test`` executed (``$BOOK_HTML/../jupyter_execute``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from weightreg import homework
+from weightreg.homework import HomeworkError
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).parent / "fixtures" / "homework"
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["student_tool"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+student = _load_tool()
+
+SOLUTION = '''# STUDENT: Complete my_l2_penalty: return lambd / 2 times ||w||^2.
+def my_l2_penalty(w, lambd):
+    """(lambd / 2) * ||w||^2."""
+    # BEGIN SOLUTION
+    squared = (w**2).sum()
+    return lambd / 2 * squared
+    # END SOLUTION'''
+
+
+B, E = "    # BEGIN SOLUTION\n", "    # END SOLUTION"
+
+
+def _run(source: str, name: str):
+    namespace: dict = {}
+    exec(compile(source, "<stub>", "exec"), namespace)
+    return namespace[name]
+
+
+# --------------------------------------------------------------------------- stubs
+
+
+def test_stub_replaces_the_solution_and_keeps_the_rest():
+    stub = homework.stub_solution(SOLUTION)
+    assert "squared" not in stub and "BEGIN" not in stub and "END SOLUTION" not in stub
+    assert stub.splitlines()[:3] == SOLUTION.splitlines()[:3]
+    assert stub.splitlines()[3] == (
+        '    raise NotImplementedError("Complete my_l2_penalty: return lambd / 2 times ||w||^2.")'
+    )
+    fn = _run(stub, "my_l2_penalty")
+    with pytest.raises(NotImplementedError, match=r"Complete my_l2_penalty: return lambd / 2"):
+        fn(1.0, 2.0)
+
+
+def test_stub_keeps_the_indentation_of_each_region():
+    source = "\n".join(
+        [
+            "# STUDENT: Finish the class.",
+            "class Decay:",
+            "    def step(self, w):",
+            "        # BEGIN SOLUTION",
+            "        return 0.9 * w",
+            "        # END SOLUTION",
+            "",
+            "    def reset(self):",
+            "        # BEGIN SOLUTION",
+            "        self.t = 0",
+            "        # END SOLUTION",
+        ]
+    )
+    stub = homework.stub_solution(source)
+    assert stub.count('        raise NotImplementedError("Finish the class.")') == 2
+    assert "0.9" not in stub and "self.t" not in stub
+    cls = _run(stub, "Decay")
+    with pytest.raises(NotImplementedError, match="Finish the class."):
+        cls().reset()
+
+
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1
+    ).filter(lambda s: s.strip() == s and s)
+)
+def test_any_message_reaches_the_student_verbatim(message):
+    source = f"# STUDENT: {message}\ndef f():\n" + B + "    return 1\n" + E
+    fn = _run(homework.stub_solution(source), "f")
+    with pytest.raises(NotImplementedError) as info:
+        fn()
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION", "first line must be"),
+        ("# STUDENT:   \ndef f():\n" + B + "    pass\n" + E, "no message"),
+        ("# STUDENT: m\ndef f():\n    # BEGIN SOLUTION\n    return 1", "without '# END SOLUTION'"),
+        ("# STUDENT: m\ndef f():\n    return 1\n    # END SOLUTION", "without '# BEGIN SOLUTION'"),
+        ("# STUDENT: m\ndef f():\n    return 1", "no '# BEGIN SOLUTION'"),
+        (
+            "# STUDENT: m\ndef f():\n" + B + B + E,
+            "inside another one",
+        ),
+        (
+            "# STUDENT: m\ndef f():\n    # BEGIN SOLUTION\n    return 1\n# END SOLUTION",
+            "not indented like",
+        ),
+        ("# STUDENT: m\ndef f():\n    # BEGIN SOLUTIONS\n    return 1", "misspelt marker"),
+        (
+            "# STUDENT: m\ndef f():\n    if True:\n    # BEGIN SOLUTION\n        return 1\n"
+            "    # END SOLUTION",
+            "not valid Python",
+        ),
+    ],
+)
+def test_broken_solution_cells_are_refused_with_a_reason(source, message):
+    with pytest.raises(HomeworkError, match=re.escape(message)):
+        homework.stub_solution(source, where="book/x, cell 3")
+
+
+def test_check_calls_finds_the_checks_in_order():
+    assert homework.check_calls("check.lk_grad(my_grad)\ncheck.prox( f )\ncheck_x(1)") == [
+        "lk_grad",
+        "prox",
+    ]
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+@pytest.mark.parametrize("colons", [3, 4, 6])
+def test_solution_blocks_of_any_fence_length_are_removed(colons):
+    fence = ":" * colons
+    text = f"Before.\n\n{fence}{{solution}} ex-a\n:class: dropdown\n\nSECRET\n{fence}\n\nAfter."
+    assert homework.strip_solution_blocks(text) == "Before.\n\nAfter."
+
+
+def test_nested_blocks_inside_a_solution_go_with_it():
+    text = "::::{solution} ex-a\nSECRET\n:::{note}\nSECRET NOTE\n:::\nSECRET END\n::::\nKept."
+    assert homework.strip_solution_blocks(text) == "Kept."
+
+
+def test_backtick_solution_blocks_are_removed():
+    text = "A\n\n````{solution} ex-a\n```python\nsecret()\n```\n````\n\nB"
+    assert homework.strip_solution_blocks(text) == "A\n\nB"
+
+
+def test_literal_code_and_other_blocks_are_kept():
+    text = (
+        "````md\n:::{solution} ex-example\nLITERAL\n:::\n````\n\n"
+        ":::{exercise} T [code]\n:label: ex-t\n```python\nprint(':::{solution} x')\n```\n:::\n"
+    )
+    assert homework.strip_solution_blocks(text) == text
+
+
+def test_an_unclosed_solution_block_is_an_error():
+    with pytest.raises(HomeworkError, match="not closed"):
+        homework.strip_solution_blocks("::::{solution} ex-a\nstarts here\n", where="cell 4")
+
+
+@pytest.mark.parametrize("gated", ["solution-start", "solution-end"])
+def test_gated_solutions_are_refused(gated):
+    with pytest.raises(HomeworkError, match="gated"):
+        homework.strip_solution_blocks(f":::{{{gated}}} ex-a\n:::\n")
+
+
+def test_exercises_are_parsed_with_kind_label_and_time():
+    text = (
+        ":::{exercise} The decay factor [derivation]\n:label: ex-a\n\nDerive it.\n"
+        "*Time: 15 min.*\n:::\n\n"
+        "::::{exercise} No kind\n---\nlabel: ex-b\n---\nText.\n::::\n\n"
+        ":::{exercise} Odd kind [essay]\n:label: ex-c\nTime: 5 minutes\n:::\n\n"
+        "```md\n:::{exercise} Not an exercise [code]\n:::\n```\n"
+    )
+    got = homework.parse_exercises(text, "book/x")
+    assert got == [
+        homework.Exercise("book/x", "ex-a", "The decay factor", "derivation", 15),
+        homework.Exercise("book/x", "ex-b", "No kind", None, None),
+        homework.Exercise("book/x", "ex-c", "Odd kind", None, 5),
+    ]
+
+
+def test_solutions_are_parsed_with_target_and_class():
+    text = "::::{solution} ex-a\n:class: dropdown\nX\n::::\n:::{solution} ex-b\nY\n:::"
+    assert homework.parse_solutions(text, "d") == [
+        homework.Solution("d", "ex-a", ("dropdown",)),
+        homework.Solution("d", "ex-b", ()),
+    ]
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _nb(*cells):
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}, "jupytext": {}}
+    )
+    for kind, source, tags in cells:
+        new = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        cell = new(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    return nb
+
+
+def test_student_notebook_stubs_tags_strips_and_clears():
+    nb = _nb(
+        ("markdown", "# T\n\n:::{exercise} E [code]\n:label: ex-e\n:::", []),
+        ("code", SOLUTION, ["solution"]),
+        ("code", "check.l2_penalty(my_l2_penalty)", ["check"]),
+        ("markdown", "::::{solution} ex-e\nSECRET\n::::", []),
+        ("code", "print(1)", []),
+    )
+    nb.cells[4].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nb.cells[4].execution_count = 3
+    before = nbformat.writes(nb)
+    out = homework.student_notebook(nb, where="book/x")
+    assert nbformat.writes(nb) == before  # the input is not changed
+    assert [c.cell_type for c in out.cells] == ["markdown", "code", "code", "code"]
+    assert "squared" not in out.cells[1].source
+    assert out.cells[2].metadata["tags"] == ["check", "raises-exception"]
+    assert out.cells[3].outputs == [] and out.cells[3].execution_count is None
+    assert [c.id for c in out.cells] == ["cell-0", "cell-1", "cell-2", "cell-3"]
+    assert "jupytext" not in out.metadata
+    nbformat.validate(out)
+
+
+def test_a_solution_cell_needs_a_check_cell_after_it():
+    nb = _nb(("code", SOLUTION, ["solution"]), ("code", "print(1)", []))
+    with pytest.raises(HomeworkError, match="followed by a code cell tagged 'check'"):
+        homework.student_notebook(nb, where="book/x")
+
+
+def test_a_check_cell_must_call_a_check():
+    nb = _nb(("code", SOLUTION, ["solution"]), ("code", "my_l2_penalty(1, 2)", ["check"]))
+    with pytest.raises(HomeworkError, match=r"must call check.<name>"):
+        homework.student_notebook(nb, where="book/x")
+
+
+def _error(ename):
+    return nbformat.v4.new_output("error", ename=ename, evalue="", traceback=[])
+
+
+def test_student_errors_accepts_only_the_stubs_errors():
+    nb = _nb(
+        ("code", "check.a(f)", ["check", "raises-exception"]),
+        ("code", "check.b(g)", ["check", "raises-exception"]),
+        ("code", "1 / 0", []),
+        ("code", "raise TrainingDiverged", ["raises-exception"]),
+        ("code", "check.c(h)", ["check", "raises-exception"]),
+    )
+    nb.cells[0].outputs = [_error("NotImplementedError")]
+    nb.cells[1].outputs = [_error("CheckFailed")]
+    nb.cells[2].outputs = [_error("ZeroDivisionError")]
+    nb.cells[3].outputs = [_error("TrainingDiverged")]
+    problems, allowed = student.student_errors(nb)
+    assert problems == [
+        "cell 2 (check): expected the stub's NotImplementedError, got CheckFailed",
+        "cell 3: ZeroDivisionError",
+        "cell 5 (check): expected the stub's NotImplementedError, got no error",
+    ]
+    assert allowed == [
+        "cell 1: NotImplementedError (stub)",
+        "cell 4: TrainingDiverged (raises-exception in the source)",
+    ]
+
+
+def test_student_config_hides_solutions_and_does_not_execute():
+    config = student.student_config(ROOT)
+    assert config["sphinx"]["config"]["hide_solutions"] is True
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["title"].endswith("(student edition)")
+
+
+def test_the_makefile_has_a_student_target():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^student:.*\n\t.*tools/student\.py", makefile, re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _solution_lines(nb) -> set[str]:
+    """Lines of the reference solutions that occur nowhere else in the chapter."""
+    inside, outside = set(), set()
+    for cell in nb.cells:
+        lines = cell.source.split("\n")
+        if cell.cell_type == "code" and homework.SOLUTION_TAG in cell.metadata.get("tags", []):
+            region = False
+            for line in lines:
+                marker = line.strip()
+                if marker in (homework.BEGIN, homework.END):
+                    region = marker == homework.BEGIN
+                    continue
+                (inside if region else outside).add(marker)
+        elif cell.cell_type == "markdown":
+            kept = set(homework.strip_solution_blocks(cell.source).split("\n"))
+            for line in lines:
+                (outside if line in kept else inside).add(line.strip())
+        else:
+            outside.update(line.strip() for line in lines)
+    distinctive = inside - outside
+    return {
+        line
+        for line in distinctive
+        if len(re.findall(r"\w", line)) >= 3 and not line.startswith("#") and len(line) >= 8
+    }
+
+
+def _all_text(nb) -> str:
+    return "\n".join(cell.source for cell in nb.cells)
+
+
+def _class_lists(html: str) -> list[set[str]]:
+    return [set(m.split()) for m in re.findall(r'class="([^"]*)"', html)]
+
+
+def _solution_admonitions(html_dir: Path) -> list[str]:
+    return [
+        str(page.relative_to(html_dir))
+        for page in html_dir.rglob("*.html")
+        if any({"solution", "admonition"} <= c for c in _class_lists(page.read_text()))
+    ]
+
+
+# --------------------------------------------------------------------------- the fixture book
+
+
+@pytest.fixture(scope="module")
+def fixture_edition(tmp_path_factory) -> Path:
+    """The student edition of tests/fixtures/homework (a two-page book), with its HTML."""
+    root = tmp_path_factory.mktemp("book")
+    shutil.copytree(FIXTURE, root, dirs_exist_ok=True)
+    for name in ("_config.yml", "_ext", "_static", "_vendor", "references.bib", "src"):
+        if (ROOT / name).exists():
+            (root / name).symlink_to(ROOT / name)
+    out = root / "_build" / "student"
+    student.make_student(root, out, use_cache=False)
+    return out
+
+
+def test_fixture_handout_has_stubs_and_no_solution(fixture_edition):
+    nb = nbformat.read(fixture_edition / "notebooks" / "demo.ipynb", as_version=4)
+    text = _all_text(nb)
+    reference = homework.read_page(FIXTURE / "book" / "demo.md")
+    secrets = _solution_lines(reference)
+    assert {"squared = (w**2).sum()  # SOLUTION_CODE_MARKER"} <= secrets
+    assert any("DERIVATION_ANSWER_TEXT" in s for s in secrets)
+    assert not [s for s in secrets if s in text]
+    for marker in ("ANSWER_TEXT", "SOLUTION_CODE_MARKER", "::::"):
+        assert marker not in text
+    assert "LITERAL_EXAMPLE_TEXT" in text  # a literal example of the syntax survives
+    assert 'raise NotImplementedError("Complete my_l2_penalty' in text
+    assert all(c.get("outputs", []) == [] for c in nb.cells)
+    assert not (fixture_edition / "notebooks" / "index.ipynb").exists()  # not a chapter
+
+
+def test_fixture_executes_with_only_the_stub_failing(fixture_edition):
+    nb = nbformat.read(fixture_edition / "source" / "book" / "demo.ipynb", as_version=4)
+    problems, allowed = student.student_errors(nb)
+    assert problems == []
+    assert len(allowed) == 1 and "NotImplementedError" in allowed[0]
+    check_cell = next(c for c in nb.cells if "check" in c.metadata.get("tags", []))
+    (error,) = check_cell.outputs
+    assert error.evalue.startswith("Complete my_l2_penalty")
+
+
+def test_fixture_html_has_no_solution_but_the_rest(fixture_edition):
+    html_dir = fixture_edition / "html"
+    assert _solution_admonitions(html_dir) == []
+    page = (html_dir / "book" / "demo.html").read_text()
+    assert "ANSWER_TEXT" not in page and "SOLUTION_CODE_MARKER" not in page
+    assert page.count('class="exercise admonition"') == 3
+    assert '<span class="pasted-text">2</span>' in page  # glue works from the executed pages
+    assert "(student edition)" in page
+    assert "NotImplementedError" in page
+
+
+def test_the_reference_fixture_really_has_solutions():
+    """The negative checks above are meaningful: the instructor source has what they look for."""
+    chapter = homework.read_chapter(FIXTURE, "book/demo")
+    assert chapter.solution_cells == 1 and len(chapter.solutions) == 2
+    assert chapter.checks == ("l2_penalty",)
+
+
+def test_a_student_function_used_outside_its_check_breaks_the_edition(tmp_path):
+    root = tmp_path / "book"
+    shutil.copytree(FIXTURE, root)
+    (root / "src").symlink_to(ROOT / "src")
+    demo = root / "book" / "demo.md"
+    demo.write_text(demo.read_text() + "\n```{code-cell} ipython3\nmy_l2_penalty(1.0, 2.0)\n```\n")
+    pages = student.write_sources(root, tmp_path / "out" / "source", tmp_path / "out" / "nb")
+    with pytest.raises(student.StudentEditionError, match="not a check cell raised"):
+        student.execute_page(pages["book/demo"], cache=None, digest="")
+
+
+# --------------------------------------------------------------------------- the real book
+
+
+@pytest.fixture(scope="session")
+def student_edition() -> Path:
+    """The student edition of this book, written from scratch into _build/test/student."""
+    out = ROOT / "_build" / "test" / "student"
+    student.make_student(ROOT, out, jobs=2, use_cache=False)
+    return out
+
+
+CHAPTERS = homework.book_chapters(ROOT)
+
+
+def _instructor(docname: str):
+    return homework.read_page(homework.page_path(ROOT, docname))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.docname)
+def test_chapter_follows_the_exercise_rules(chapter):
+    if chapter.stub:
+        pytest.skip("chapter being written")
+    ex = chapter.exercises
+    assert len(ex) >= 3, f"{chapter.docname}: {len(ex)} exercises, the book wants at least 3"
+    kinds = {e.kind for e in ex}
+    assert set(homework.KINDS) <= kinds, f"{chapter.docname}: missing kinds {homework.KINDS}"
+    for e in ex:
+        assert e.label, f"{chapter.docname}: exercise {e.title!r} has no :label:"
+        assert e.kind, f"{e.label}: end the title with one of {homework.KINDS} in brackets"
+        assert e.minutes, f"{e.label}: state a time estimate, '*Time: 15 min.*'"
+    solved = {s.target: s for s in chapter.solutions}
+    for e in ex:
+        if e.kind != "code":
+            assert e.label in solved, f"{e.label}: no {{solution}} block"
+            assert "dropdown" in solved[e.label].classes, f"{e.label}: solution not collapsed"
+    n_code = sum(e.kind == "code" for e in ex)
+    assert chapter.solution_cells >= n_code, f"{chapter.docname}: a code exercise lacks a cell"
+    assert len(chapter.checks) >= chapter.solution_cells
+
+
+def test_every_check_called_exists_and_every_check_is_called():
+    checks = homework.available_checks()
+    called = {name for ch in CHAPTERS for name in ch.checks}
+    assert called <= set(checks), f"chapters call unknown checks: {sorted(called - set(checks))}"
+    assert set(checks) <= called, f"checks no chapter calls: {sorted(set(checks) - called)}"
+
+
+def test_every_chapter_is_handed_out(student_edition):
+    names = sorted(p.stem for p in (student_edition / "notebooks").glob("*.ipynb"))
+    assert names == sorted(Path(c.docname).name for c in CHAPTERS)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.docname)
+def test_handout_contains_no_solution(student_edition, chapter):
+    name = Path(chapter.docname).name
+    handout = nbformat.read(student_edition / "notebooks" / f"{name}.ipynb", as_version=4)
+    text = _all_text(handout)
+    secrets = _solution_lines(_instructor(chapter.docname))
+    leaked = [line for line in secrets if line in text]
+    assert leaked == [], f"{name}.ipynb shows solution text: {leaked}"
+    for cell in handout.cells:
+        assert cell.get("outputs", []) == [], f"{name}.ipynb has outputs"
+        if cell.cell_type == "markdown":
+            assert homework.parse_solutions(cell.source) == []
+    assert text.count("raise NotImplementedError(") >= chapter.solution_cells
+    # The HTML book's copy of the page carries no solution either.
+    source = student_edition / "html" / "_sources" / f"{chapter.docname}.ipynb"
+    html_text = _all_text(nbformat.read(source, as_version=4))
+    assert [line for line in secrets if line in html_text] == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.docname)
+def test_handout_executes_with_only_the_stubs_failing(student_edition, chapter):
+    executed = nbformat.read(student_edition / "source" / f"{chapter.docname}.ipynb", 4)
+    handout = nbformat.read(
+        student_edition / "notebooks" / f"{Path(chapter.docname).name}.ipynb", as_version=4
+    )
+    assert [c.source for c in executed.cells] == [c.source for c in handout.cells]
+    problems, _ = student.student_errors(executed)  # each check cell: NotImplementedError
+    assert problems == []
+
+
+def test_student_html_has_no_solution_block(student_edition):
+    html_dir = student_edition / "html"
+    assert (html_dir / "index.html").exists()
+    assert _solution_admonitions(html_dir) == []
+
+
+def test_instructor_html_has_the_solution_blocks(book_html):
+    """Counterpart of the test above: the same class does appear in the instructor book."""
+    n_solutions = sum(len(c.solutions) for c in CHAPTERS)
+    if n_solutions == 0:
+        pytest.skip("no markdown solutions yet")
+    assert _solution_admonitions(book_html)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.docname)
+def test_reference_solution_passes_its_check(book_html, chapter):
+    executed = book_html.parent / "jupyter_execute" / f"{chapter.docname}.ipynb"
+    if not chapter.checks:
+        pytest.skip("no code exercise")
+    nb = nbformat.read(executed, as_version=4)
+    checks = [c for c in nb.cells if homework.CHECK_TAG in c.metadata.get("tags", [])]
+    assert checks, f"{executed} has no check cell"
+    for cell in checks:
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert errors == [], f"{chapter.docname}: {cell.source!r} failed on the reference"
+        assert "Well done:" in text, f"{chapter.docname}: {cell.source!r} printed {text!r}"
