@@ -14,6 +14,7 @@ from scipy.optimize import minimize_scalar
 from weightreg.penalties import (
     lhalf_threshold,
     lk_grad,
+    lk_grad_per_weight,
     lk_penalty,
     penalty_descent,
     prox_l1,
@@ -290,3 +291,18 @@ def test_bad_inputs_name_the_argument(call, exc, words):
     with pytest.raises(exc) as info:
         call()
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("k", KS)
+def test_lk_grad_per_weight_is_lk_grad_times_the_count_and_autograd_of_the_sum(k):
+    gen = torch.Generator().manual_seed(7)
+    w = torch.randn(3, 4, generator=gen)
+    w[0, 0] = 0.0
+    g = lk_grad_per_weight(w, k, 0.8)
+    torch.testing.assert_close(g, lk_grad(w, k, 0.8) * w.numel())
+    v = w.clone().requires_grad_()
+    (ga,) = torch.autograd.grad(0.8 * lk_penalty(v, k, 1.0) * v.numel(), v)
+    torch.testing.assert_close(g, ga)
+    assert g[0, 0] == 0
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        lk_grad_per_weight(w, k, -1.0)

@@ -39,6 +39,7 @@ from .validation import (
 __all__ = [
     "lk_penalty",
     "lk_grad",
+    "lk_grad_per_weight",
     "prox_l1",
     "prox_l2",
     "prox_lhalf",
@@ -136,6 +137,23 @@ def lk_grad(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor | list[tor
     n = sum(t.numel() for t in tensors)
     grads = [alpha / n * _elementwise_grad(t.detach(), k) for t in tensors]
     return grads[0] if isinstance(w, torch.Tensor) else grads
+
+
+def lk_grad_per_weight(w: torch.Tensor, k: float, alpha: float = 1.0) -> torch.Tensor:
+    r"""The derivative of the *per-weight* penalty ``alpha * |w|**k``, entry by entry.
+
+    .. math:: \frac{d}{dw}\, \alpha |w|^k = \alpha k \operatorname{sign}(w) |w|^{k-1}
+              \quad (0 \text{ at } w = 0)
+
+    That is :func:`lk_grad` without the division by the number of entries: each entry
+    of ``w`` is treated as a weight on its own (the convention of
+    :func:`penalty_descent` and of the "one step" tables).  The choice 0 at ``w = 0``
+    is explained in :func:`lk_grad`.  Introduced in *L2: shrinking every weight*.
+    """
+    k = _check_k(k)
+    alpha = check_nonnegative("alpha", alpha)
+    check_finite_tensor("w", w)
+    return alpha * _elementwise_grad(w.detach(), k)
 
 
 def prox_l1(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
