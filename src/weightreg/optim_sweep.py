@@ -37,11 +37,12 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 import numpy as np
 import torch
@@ -63,6 +64,8 @@ __all__ = [
 Optimizer = Literal["sgd", "adam"]
 Schedule = Literal["constant", "cosine"]
 Convention = Literal["paper", "torch"]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,22 @@ def _result(
     return SweepResult(lrs, wds, seeds, err, train_loss, np.isnan(err), params, seconds)
 
 
+def _single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` with one intra-op thread, restoring the previous count afterwards."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return wrapper
+
+
+@_single_threaded
 def sweep(
     split: Split,
     *,
@@ -238,6 +257,9 @@ def sweep(
     ``"adam"`` uses :func:`weightreg.optim.adam_update_` with ``betas`` and ``eps``.
     ``decoupled`` picks L2 (False) or decoupled decay (True), and ``weight_decays``
     are read as the module docstring says.  Returns a :class:`SweepResult`.
+
+    Runs on one thread (restored afterwards): the batched products are small, and
+    on a shared machine a second intra-op thread made the sweep several times slower.
     """
     lrs, wds, seeds = _check_args(
         lrs,
@@ -265,7 +287,7 @@ def sweep(
     params = [torch.stack([inits[s][i] for s in seed_of.tolist()]) for i in range(4)]
     for p in params:
         p.requires_grad_(True)
-    decays = [wd, 0.0, wd, 0.0]  # W1, b1, W2, b2: no decay on the biases
+    decays = [wd.to(dtype), 0.0, wd.to(dtype), 0.0]  # W1, b1, W2, b2: no decay on the biases
     m = [torch.zeros_like(p) for p in params]  # momentum buffer / Adam's first moment
     v = [torch.zeros_like(p) for p in params]  # Adam's second moment
     order = torch.stack([minibatch_order(n, batch_size, num_epochs, s) for s in seeds])
@@ -277,6 +299,7 @@ def sweep(
         z = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, X[rows], W1)), W2)
         loss = F.cross_entropy(z.reshape(-1, k), y[rows].reshape(-1), reduction="sum")
         grads = torch.autograd.grad(loss / batch_size, params)  # the sum of C mean losses
+        lr_t = (lr * eta).to(dtype)  # multiplied in float64, used in the parameters' dtype
         with torch.no_grad():
             for i, (p, g) in enumerate(zip(params, grads, strict=True)):
                 if optimizer == "sgd":
@@ -285,7 +308,7 @@ def sweep(
                         p,
                         g,
                         buf,
-                        lr=lr * eta,
+                        lr=lr_t,
                         momentum=momentum,
                         weight_decay=decays[i],
                         decoupled=decoupled,
@@ -297,7 +320,7 @@ def sweep(
                         m[i],
                         v[i],
                         t + 1,
-                        lr=lr * eta,
+                        lr=lr_t,
                         betas=betas,
                         eps=eps,
                         weight_decay=decays[i],
@@ -307,6 +330,7 @@ def sweep(
     return _result(params, split, lrs, wds, seeds, time.perf_counter() - start)
 
 
+@_single_threaded
 def sweep_loop(
     split: Split,
     *,
@@ -333,7 +357,7 @@ def sweep_loop(
     :class:`weightreg.optim.Adam` (``backend="weightreg"``) or ``torch.optim.SGD``,
     ``Adam`` and ``AdamW`` (``backend="torch"``; PyTorch has no SGDW, so
     ``optimizer="sgd", decoupled=True`` raises ``ValueError`` there).  The reference
-    that :func:`sweep` is tested and benchmarked against.
+    that :func:`sweep` is tested and benchmarked against (one thread, like :func:`sweep`).
     """
     lrs, wds, seeds = _check_args(
         lrs,
