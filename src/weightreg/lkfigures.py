@@ -1,0 +1,202 @@
+"""Figures, tables and the explorer that every Lk-penalty chapter shares.
+
+Introduced in the chapter *L2: shrinking every weight* (``book/lk/l2.md``) and used by
+*L1: exact zeros* (``book/lk/l1.md``) and the other Lk chapters, so that each chapter
+shows its penalty the same way and no plotting code is copied between chapters.
+
+Conventions
+-----------
+Everything here is about **one** weight and its per-weight penalty ``alpha * |w|**k``
+(see :func:`weightreg.penalties.lk_grad_per_weight` and
+:func:`weightreg.penalties.penalty_descent`).  In a model with ``n`` weights and the
+book's mean penalty ``alpha * mean(|w|**k)``, each weight feels ``alpha / n``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .penalties import lk_grad_per_weight, penalty_descent, prox_l1, prox_l2, prox_lhalf
+from .validation import check_nonnegative, check_positive, check_positive_int
+from .widgets import explorer
+
+__all__ = [
+    "plot_penalty_and_grad",
+    "step_table",
+    "prox_descent",
+    "draw_penalty_dynamics",
+    "dynamics_explorer",
+    "START_WEIGHTS",
+]
+
+START_WEIGHTS = (-1.6, -0.45, 0.3, 1.1)
+"""Starting weights of the pure-penalty dynamics figures (two large, two small, both signs)."""
+
+_PROX = {
+    0.5: lambda z, t: prox_lhalf(z, t),
+    1.0: lambda z, t: prox_l1(z, t),
+    2.0: lambda z, t: prox_l2(z, 2 * t),  # alpha * w**2 = (2 alpha / 2) * w**2
+}
+
+
+def plot_penalty_and_grad(
+    k: float,
+    *,
+    alpha: float = 1.0,
+    xlim: float = 2.0,
+    ax: Axes | None = None,
+    num: int = 801,
+) -> Axes:
+    r"""Plot the per-weight penalty ``alpha * |w|**k`` and its derivative on ``[-xlim, xlim]``.
+
+    The derivative ``alpha * k * sign(w) * |w|**(k-1)`` is drawn with the value 0 at
+    ``w = 0`` that :func:`weightreg.penalties.lk_grad` uses; for ``k < 1`` it is
+    clipped to the axes (it is unbounded near 0).  Introduced in *L2*.
+    """
+    check_positive("xlim", xlim)
+    if ax is None:
+        _, ax = plt.subplots()
+    w = torch.linspace(-xlim, xlim, num, dtype=torch.float64)
+    g = lk_grad_per_weight(w, k, alpha)
+    if k <= 1:  # a jump at 0: break the line there and mark the value 0 used at w = 0
+        g = torch.where(w.abs() < xlim / num, torch.nan, g)
+    ax.plot(w, alpha * w.abs() ** k, label=f"penalty α|w|^{k:g}")
+    (line,) = ax.plot(w, g, label="its derivative", ls="--")
+    if k <= 1:
+        ax.plot([0], [0], "o", color=line.get_color(), ms=4)
+    top = float(alpha * xlim**k)
+    ax.set_ylim(-1.15 * max(top, float(g[-1])), 1.15 * max(top, float(g[-1])))
+    ax.axhline(0, color="k", lw=0.6)
+    ax.axvline(0, color="k", lw=0.6)
+    # plain-text labels (no mathtext): the explorer draws many frames, and parsing is slow
+    ax.set(xlabel="w", title=f"k = {k:g}, α = {alpha:g}")
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def step_table(
+    k: float, *, alpha: float, lr: float, sizes: Sequence[float] = (2.0, 1.0, 0.1, 0.01, 0.001)
+) -> pd.DataFrame:
+    r"""How far one gradient step on ``alpha * |w|**k`` moves a weight of each size.
+
+    For each ``|w|`` in ``sizes`` (positive weights; the move is mirrored for negative
+    ones) the columns are the move ``lr * alpha * k * |w|**(k-1)`` (computed with
+    :func:`weightreg.penalties.lk_grad_per_weight`), the move relative to ``|w|``, and
+    the weight after the step.  Introduced in *L2*.
+    """
+    check_nonnegative("alpha", alpha)
+    check_positive("lr", lr)
+    w = torch.tensor(list(sizes), dtype=torch.float64)
+    if bool((w <= 0).any()):
+        raise ValueError("sizes must all be > 0 (they are weight magnitudes |w|)")
+    move = lr * lk_grad_per_weight(w, k, alpha)
+    return pd.DataFrame(
+        {
+            "|w|": w.numpy(),
+            "move lr*|grad|": move.numpy(),
+            "move / |w|": (move / w).numpy(),
+            "w after one step": (w - move).numpy(),
+        }
+    )
+
+
+def prox_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int) -> torch.Tensor:
+    r"""Proximal steps on the per-weight penalty ``alpha * |w|**k`` alone; the trajectory.
+
+    .. math:: w_{s+1} = \operatorname{prox}_{\eta\alpha|\cdot|^k}(w_s)
+
+    for ``k`` in {0.5, 1, 2} (:func:`~weightreg.penalties.prox_lhalf`,
+    :func:`~weightreg.penalties.prox_l1`, :func:`~weightreg.penalties.prox_l2`).  Same
+    shapes as :func:`weightreg.penalties.penalty_descent`: ``(steps + 1, *w0.shape)``.
+    Introduced in *L1*.
+    """
+    k = float(k)
+    if k not in _PROX:
+        raise ValueError(f"k must be 0.5, 1 or 2 (a penalty with an exact prox here), got {k}")
+    alpha = check_nonnegative("alpha", alpha)
+    lr = check_positive("lr", lr)
+    steps = check_positive_int("steps", steps)
+    out = [w0.detach().clone()]
+    for _ in range(steps):
+        out.append(_PROX[k](out[-1], lr * alpha))
+    return torch.stack(out)
+
+
+def draw_penalty_dynamics(
+    fig: Figure,
+    k: float,
+    alpha: float,
+    lr: float,
+    method: str = "gradient",
+    *,
+    steps: int = 30,
+    w0: Sequence[float] = START_WEIGHTS,
+) -> None:
+    """Draw the penalty with its derivative (left) and descent on it from ``w0`` (right).
+
+    ``method="gradient"`` uses :func:`weightreg.penalties.penalty_descent`;
+    ``"proximal"`` uses :func:`prox_descent` (``k`` in {0.5, 1, 2}; other ``k`` show a
+    note instead).  The right panel's title gives ``lr * alpha``: the trajectories depend
+    on ``lr`` and ``alpha`` only through that product.  The draw function of
+    :func:`dynamics_explorer`.  Introduced in *L2*.
+    """
+    ax1, ax2 = fig.subplots(1, 2)
+    plot_penalty_and_grad(k, alpha=alpha, ax=ax1, xlim=1.6)
+    start = torch.tensor(list(w0), dtype=torch.float64)
+    if method == "proximal" and float(k) not in _PROX:
+        ax2.text(
+            0.5, 0.5, f"no closed-form prox for k = {k:g}", ha="center", transform=ax2.transAxes
+        )
+        traj = None
+    elif method == "proximal":
+        traj = prox_descent(start, k, alpha, lr, steps)
+    else:
+        traj = penalty_descent(start, k, alpha, lr, steps)
+    if traj is not None:
+        traj = torch.where(traj.abs() > 1e6, torch.nan, traj)  # diverged: leave the axes
+        ax2.plot(range(steps + 1), traj.numpy(), marker=".", ms=3, lw=1)
+        if bool(torch.isnan(traj).any()) or bool((traj.abs() > 2.5).any()):
+            ax2.text(
+                0.5, 0.92, "some weights diverge", ha="center", color="C1", transform=ax2.transAxes
+            )
+    ax2.axhline(0, color="k", lw=0.6)
+    ax2.set(
+        xlabel="step",
+        ylabel="w",
+        ylim=(-2.5, 2.5),
+        title=f"{method} steps, lr·α = {lr * alpha:.3g}",
+    )
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.16, top=0.88, wspace=0.25)
+
+
+def dynamics_explorer(
+    *,
+    ks: Sequence[float] = (0.5, 1.0, 1.5, 2.0, 3.0, 10.0),
+    alphas: Sequence[float] = (0.25, 1.0),
+    lrs: Sequence[float] = (0.05, 0.2, 0.6),
+    methods: Sequence[str] = ("gradient",),
+    initial: dict | None = None,
+    title: str | None = None,
+):
+    """The explorer of the Lk chapters: sliders for ``k``, ``alpha``, ``lr`` (and ``method``).
+
+    Wraps :func:`weightreg.widgets.explorer` around :func:`draw_penalty_dynamics`; live
+    in Jupyter, pre-rendered in the HTML book.  Keep the product of the numbers of
+    values small (each combination is one pre-rendered frame).  Introduced in *L2*.
+    """
+    controls = {"k": list(ks), "alpha": list(alphas), "lr": list(lrs)}
+    if len(methods) > 1 or methods[0] != "gradient":
+        controls["method"] = list(methods)
+    return explorer(
+        draw_penalty_dynamics,
+        controls,
+        initial=initial,
+        title=title,
+        figsize=(8.0, 3.0),
+    )
