@@ -143,6 +143,7 @@ def train_rows(
     batch_size: int | None = None,
     seed: int = 0,
     eval_data: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    dtype: torch.dtype | None = None,
 ) -> RowsResult:
     r"""Train ``C`` penalized linear regressions on ``split`` at once; see the module notes.
 
@@ -155,20 +156,23 @@ def train_rows(
     generator seeded with ``seed``.  ``method`` is ``"grad"``, ``"prox"`` or
     ``"auto"``.  ``eval_data`` maps names to ``(X, y)`` sets to evaluate after
     every epoch (the training set is always evaluated as ``"train"``).
-    Runs in the dtype of ``split.X_train``.
+    Runs in ``dtype`` (default: the dtype of ``split.X_train``): the float32 baseline
+    of *Overfitting in high dimensions* can be trained in float64 on the same data.
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     num_epochs = check_positive_int("num_epochs", num_epochs)
-    dtype = split.X_train.dtype
-    X, y = split.X_train, split.y_train
+    dtype = split.X_train.dtype if dtype is None else dtype
+    if not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+    X, y = split.X_train.to(dtype), split.y_train.to(dtype)
     d = X.shape[1]
     k_c = _as_column("k", k, dtype, positive=True)
     a_c = _as_column("alpha", alpha, dtype, positive=False)
     lr_c = _as_column("lr", lr, dtype, positive=True)
     if W0 is None:
         gen = torch.Generator().manual_seed(seed)
-        W0 = torch.normal(0.0, 1.0, (d,), generator=gen, dtype=dtype)
+        W0 = torch.normal(0.0, 1.0, (d,), generator=gen, dtype=split.X_train.dtype)
     check_finite_tensor("W0", W0)
     if W0.shape[-1] != d or W0.dim() > 2:
         raise ValueError(f"W0 must have shape (d,) or (rows, d) with d={d}, got {tuple(W0.shape)}")
@@ -192,7 +196,9 @@ def train_rows(
     is_two = (k_c == 2)[:, None]
     prox_rows = use_prox[:, None]
 
-    sets = {"train": (X, y), **(eval_data or {})}
+    sets = {"train": (X, y)}
+    for name, (Xs, ys) in (eval_data or {}).items():
+        sets[name] = (Xs.to(dtype), ys.to(dtype))
     losses = {name: torch.empty(n_rows, num_epochs, dtype=dtype) for name in sets}
     alive = torch.ones(n_rows, dtype=torch.bool)
     flips = torch.zeros(n_rows, dtype=torch.long)
