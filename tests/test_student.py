@@ -8,6 +8,7 @@ that ``make test`` executed (``$BOOK_HTML/../jupyter_execute``).
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import re
 import shutil
@@ -329,6 +330,11 @@ def _all_text(nb) -> str:
     return "\n".join(cell.source for cell in nb.cells)
 
 
+def _html_text(page: Path) -> str:
+    """The text of an HTML page, tags removed (code lines come out as written)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
 def _class_lists(html: str) -> list[set[str]]:
     return [set(m.split()) for m in re.findall(r'class="([^"]*)"', html)]
 
@@ -388,6 +394,10 @@ def test_fixture_html_has_no_solution_but_the_rest(fixture_edition):
     assert _solution_admonitions(html_dir) == []
     page = (html_dir / "book" / "demo.html").read_text()
     assert "ANSWER_TEXT" not in page and "SOLUTION_CODE_MARKER" not in page
+    assert "squared = (w**2).sum()" not in _html_text(html_dir / "book" / "demo.html")
+    download = nbformat.read(html_dir / "_sources" / "book" / "demo.ipynb", as_version=4)
+    assert all(c.get("outputs", []) == [] for c in download.cells)  # the clean handout
+    assert "colab.research.google.com" not in page  # no launch button to a missing file
     assert page.count('class="exercise admonition"') == 3
     assert '<span class="pasted-text">2</span>' in page  # glue works from the executed pages
     assert "(student edition)" in page
@@ -417,10 +427,20 @@ def test_a_student_function_used_outside_its_check_breaks_the_edition(tmp_path):
 
 @pytest.fixture(scope="session")
 def student_edition() -> Path:
-    """The student edition of this book, written from scratch into _build/test/student."""
+    """The student pages of this book, executed from scratch into _build/test/student."""
     out = ROOT / "_build" / "test" / "student"
-    student.make_student(ROOT, out, jobs=2, use_cache=False)
+    student.make_student(ROOT, out, jobs=2, use_cache=False, html=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def student_html(student_edition) -> Path:
+    """The student HTML book, built (-W -n) from the executed pages."""
+    downloads = {
+        c.docname: student_edition / "notebooks" / f"{Path(c.docname).name}.ipynb" for c in CHAPTERS
+    }
+    student.build_html(ROOT, student_edition / "source", student_edition, downloads=downloads)
+    return student_edition / "html"
 
 
 CHAPTERS = homework.book_chapters(ROOT)
@@ -477,10 +497,17 @@ def test_handout_contains_no_solution(student_edition, chapter):
         if cell.cell_type == "markdown":
             assert homework.parse_solutions(cell.source) == []
     assert text.count("raise NotImplementedError(") >= chapter.solution_cells
-    # The HTML book's copy of the page carries no solution either.
-    source = student_edition / "html" / "_sources" / f"{chapter.docname}.ipynb"
-    html_text = _all_text(nbformat.read(source, as_version=4))
-    assert [line for line in secrets if line in html_text] == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.docname)
+def test_student_html_page_contains_no_solution(student_html, chapter):
+    """Neither the page's text nor the notebook its download button offers show a solution."""
+    secrets = _solution_lines(_instructor(chapter.docname))
+    page = _html_text(student_html / f"{chapter.docname}.html")
+    assert [line for line in secrets if line in page] == []
+    download = nbformat.read(student_html / "_sources" / f"{chapter.docname}.ipynb", 4)
+    assert [line for line in secrets if line in _all_text(download)] == []
+    assert all(c.get("outputs", []) == [] for c in download.cells)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.docname)
@@ -494,10 +521,9 @@ def test_handout_executes_with_only_the_stubs_failing(student_edition, chapter):
     assert problems == []
 
 
-def test_student_html_has_no_solution_block(student_edition):
-    html_dir = student_edition / "html"
-    assert (html_dir / "index.html").exists()
-    assert _solution_admonitions(html_dir) == []
+def test_student_html_has_no_solution_block(student_html):
+    assert (student_html / "index.html").exists()
+    assert _solution_admonitions(student_html) == []
 
 
 def test_instructor_html_has_the_solution_blocks(book_html):
@@ -521,3 +547,45 @@ def test_reference_solution_passes_its_check(book_html, chapter):
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
         assert errors == [], f"{chapter.docname}: {cell.source!r} failed on the reference"
         assert "Well done:" in text, f"{chapter.docname}: {cell.source!r} printed {text!r}"
+
+
+# --------------------------------------------------------------------------- the book's structure
+
+
+def test_toc_and_chapters_of_the_fixture_and_of_the_book():
+    assert homework.toc_docnames(FIXTURE) == ["book/index", "book/demo"]
+    assert homework.chapter_docnames(FIXTURE) == ["book/demo"]
+    chapters = homework.chapter_docnames(ROOT)
+    assert chapters[0] == "book/overfitting"
+    assert not [d for d in chapters if d.startswith("book/reference/") or d == "book/preface"]
+    assert homework.find_root(FIXTURE / "book") == FIXTURE.resolve()
+    with pytest.raises(FileNotFoundError, match="no _toc.yml"):
+        homework.find_root("/")
+    with pytest.raises(FileNotFoundError, match="book/missing"):
+        homework.page_path(FIXTURE, "book/missing")
+
+
+def test_exercise_table_links_every_exercise_and_totals_the_time():
+    demo = homework.read_chapter(FIXTURE, "book/demo")
+    stub = homework.Chapter("book/later", "Later", True, (), (), 0)
+    table = homework.exercise_table([demo, stub])
+    assert "{ref}`Gradient of the penalty <ex-demo-derive>`" in table
+    assert "| {doc}`/book/demo` | {ref}`Gradient" in table  # chapter named on its first row
+    assert "| | **total** | | **45** |" in table
+    assert "| {doc}`/book/later` | *being written* | | |" in table
+
+
+def test_checks_markdown_shows_each_docstring_and_where_it_is_used():
+    def lk_grad(fn):
+        """Check the gradient of the Lk penalty, see :func:`weightreg.penalties.lk_grad`.
+
+        Diagnoses the sign at negative weights.
+        """
+
+    demo = homework.Chapter("book/demo", "Demo", False, (), (), 1, ("lk_grad",))
+    text = homework.checks_markdown([demo], {"lk_grad": lk_grad, "unused": lk_grad})
+    assert "`check.lk_grad` (used in {doc}`/book/demo`)\n: Check the gradient" in text
+    assert "see `weightreg.penalties.lk_grad`" in text  # reST roles become code
+    assert "\n  Diagnoses the sign at negative weights." in text
+    assert "`check.unused` (used in no chapter yet)" in text
+    assert homework.checks_markdown([demo], {}) == "*No self-checks yet.*"

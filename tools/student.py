@@ -239,13 +239,27 @@ def student_config(root: Path) -> dict[str, Any]:
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["hide_solutions"] = True
+    # Launch buttons would open the page's path in the repository, which has no student copy.
+    theme = sphinx.get("html_theme_options") or {}
+    for launch in (config.get("launch_buttons"), theme.get("launch_buttons")):
+        for key in ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url"):
+            (launch or {}).pop(key, None)
     return config
 
 
-def build_html(root: Path, source: Path, out: Path, *, strict: bool = True) -> float:
+def build_html(
+    root: Path,
+    source: Path,
+    out: Path,
+    *,
+    strict: bool = True,
+    downloads: dict[str, Path] | None = None,
+) -> float:
     """Build the student HTML book from ``source`` into ``out/html``; returns seconds.
 
     Nitpicky (``-n``) as the instructor book; ``strict`` turns warnings into errors (``-W``).
+    ``downloads`` maps docnames to the notebooks that the page's download button should
+    offer (the clean handouts, instead of the executed page with its tracebacks).
     """
     (source / "_config.yml").write_text(yaml.safe_dump(student_config(root), sort_keys=False))
     build = out / "build"
@@ -266,6 +280,10 @@ def build_html(root: Path, source: Path, out: Path, *, strict: bool = True) -> f
     shutil.rmtree(html, ignore_errors=True)
     (build / "_build" / "html").rename(html)
     shutil.rmtree(build)
+    for docname, notebook in (downloads or {}).items():
+        target = html / "_sources" / f"{docname}.ipynb"
+        if target.is_file():
+            shutil.copyfile(notebook, target)
     return time.perf_counter() - start
 
 
@@ -309,7 +327,10 @@ def make_student(
     for docname, (seconds, hit) in results.items():
         print(f"  executed {docname}: {'cached' if hit else f'{seconds:.1f} s'}")
     if html:
-        seconds = build_html(root, source, out, strict=strict)
+        downloads = {
+            d: notebooks / f"{Path(d).name}.ipynb" for d in homework.chapter_docnames(root)
+        }
+        seconds = build_html(root, source, out, strict=strict, downloads=downloads)
         print(f"built the student HTML book in {seconds:.1f} s: {out / 'html' / 'index.html'}")
     print(summary(root))
     print(f"student edition written in {time.perf_counter() - start:.1f} s")
