@@ -174,7 +174,9 @@ def test_dtype_casts_a_float32_split_and_keeps_its_initial_draw():
     s32 = high_dim_regression(num_inputs=40, n_train=20, n_test=30, dtype=torch.float32)
     res = train_rows(s32, 1.5, 2.0, lr=0.01, num_epochs=5, batch_size=5, dtype=torch.float64)
     assert res.W.dtype == torch.float64
-    w0 = torch.normal(0.0, 1.0, (40,), generator=torch.Generator().manual_seed(0))  # float32
+    w0 = torch.normal(
+        0.0, 1.0, (40,), generator=torch.Generator().manual_seed(0), dtype=torch.float32
+    )
     s64 = type(s32)(*(t.double() for t in (s32.X_train, s32.y_train, s32.X_test, s32.y_test)))
     ref = train_rows(s64, 1.5, 2.0, lr=0.01, num_epochs=5, batch_size=5, W0=w0.double())
     torch.testing.assert_close(res.W, ref.W)
