@@ -5,15 +5,218 @@
   environment of the build process).
 * Makes the build use non-interactive matplotlib and a fixed hash seed so two
   builds produce identical outputs.
+* **Offline pages.** With Thebe off (``launch_buttons.thebe: false``) it removes
+  sphinx-thebe's page scripts, which name ``https://unpkg.com/thebe`` and, added twice
+  by Jupyter Book, stop every page with a JavaScript ``SyntaxError``; and it warns
+  (an error under ``-W``) about any page that would load a script or stylesheet from
+  the network.
+* **Math in the bibliography.** ``$...$`` in a BibTeX title (``$\\ell_1$-ball``)
+  becomes real inline math, typeset by MathJax, instead of raw TeX.
+* **The API page.** Headings in docstrings (``Conventions`` underlined) become rubrics. The
+  directive ``{weightreg-api}`` documents one module of
+  :mod:`weightreg` per line of its body, in a section of its own that first links the
+  chapter(s) introducing the module's helpers, then lists them with autodoc::
+
+      ```{weightreg-api}
+      weightreg.data       ch-overfitting
+      weightreg.penalties
+      ```
+
+  The labels after the module name are the chapters' labels; without them the chapters
+  are read from the ``book/....md`` paths in the first paragraph of the module's
+  docstring.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
+import re
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+_EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+_URL_IN_CODE = re.compile(r"https?://", re.IGNORECASE)
+_DOLLAR_MATH = re.compile(r"\$([^$]+)\$")
+_CHAPTER_PATH = re.compile(r"``(book/[\w/.-]+)\.md``")
 
 
-def setup(app):  # noqa: D103
+# --- offline pages -----------------------------------------------------------------------
+
+
+def _drop_thebe(app: Sphinx) -> None:
+    """Disconnect sphinx-thebe's page scripts when the book has no Thebe button."""
+    launch = app.config.html_theme_options.get("launch_buttons") or {}
+    if launch.get("thebe"):
+        return
+    unwanted = {"init_thebe_core", "update_thebe_context"}
+    for listeners in list(app.events.listeners.values()):
+        for listener in list(listeners):
+            handler = listener.handler
+            module = getattr(handler, "__module__", "") or ""
+            if module.startswith("sphinx_thebe") and handler.__name__ in unwanted:
+                app.disconnect(listener.id)
+
+
+def _asset_name(asset: object) -> str:
+    return str(getattr(asset, "filename", None) or asset or "")
+
+
+def _check_offline_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
+) -> None:
+    """Warn about scripts and stylesheets that a page would fetch from the network."""
+    for key in ("script_files", "css_files"):
+        for asset in context.get(key) or []:
+            name = _asset_name(asset)
+            body = (getattr(asset, "attributes", None) or {}).get("body", "") or ""
+            if _EXTERNAL.match(name) or _URL_IN_CODE.search(body):
+                logger.warning(
+                    "page %s loads %s from the network (%s): the book must read offline; "
+                    "serve it from _static or drop it",
+                    pagename,
+                    "a script" if key == "script_files" else "a stylesheet",
+                    name or body[:80],
+                    type="bookext",
+                    subtype="offline",
+                )
+
+
+# --- math in the bibliography --------------------------------------------------------------
+
+
+class BibliographyMath(SphinxPostTransform):
+    """Turn ``$...$`` in the rendered bibliography entries into inline math nodes."""
+
+    default_priority = 20  # after sphinxcontrib-bibtex (5) has rendered the entries
+    formats = ("html",)
+
+    @staticmethod
+    def _merge_texts(element: nodes.Element) -> None:
+        """Join adjacent Text children (pybtex emits a title in several pieces)."""
+        for node in list(element.findall(nodes.Element)):
+            merged: list[nodes.Node] = []
+            for child in node.children:
+                if merged and isinstance(child, nodes.Text) and isinstance(merged[-1], nodes.Text):
+                    merged[-1] = nodes.Text(str(merged[-1]) + str(child))
+                else:
+                    merged.append(child)
+            if len(merged) != len(node.children):
+                node.children = []
+                node.extend(merged)
+
+    def run(self, **kwargs: object) -> None:
+        changed = False
+        for citation in list(self.document.findall(nodes.citation)):
+            self._merge_texts(citation)
+            for text in list(citation.findall(nodes.Text)):
+                source = str(text)
+                if "$" not in source or not _DOLLAR_MATH.search(source):
+                    continue
+                pieces: list[nodes.Node] = []
+                pos = 0
+                for match in _DOLLAR_MATH.finditer(source):
+                    if match.start() > pos:
+                        pieces.append(nodes.Text(source[pos : match.start()]))
+                    latex = match.group(1).strip()
+                    pieces.append(nodes.math(latex, latex))
+                    pos = match.end()
+                if pos < len(source):
+                    pieces.append(nodes.Text(source[pos:]))
+                text.parent.replace(text, pieces)
+                changed = True
+        if changed:
+            # MathJax is only added to pages that the math domain knows to contain math.
+            self.env.get_domain("math").data["has_equations"][self.env.docname] = True
+
+
+# --- the API page ----------------------------------------------------------------------------
+
+_UNDERLINE = re.compile(r"^\s*([-=~^])\1{2,}\s*$")
+
+
+def _headings_to_rubrics(
+    app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    """Docstring headings (``Conventions`` over ``-----``) become rubrics, not sections.
+
+    A section inside a docstring would nest in the API page's structure and clash with the
+    headings of other modules ("duplicate target name").
+    """
+    for i in range(len(lines) - 1):
+        title = lines[i].strip()
+        if title and _UNDERLINE.match(lines[i + 1]) and len(lines[i + 1].strip()) >= len(title):
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            lines[i] = f"{indent}.. rubric:: {title}"
+            lines[i + 1] = ""
+
+
+def _chapters_of(module: object) -> list[str]:
+    doc = inspect.getdoc(module) or ""
+    first = doc.split("\n\n", 2)[:2]
+    return [f"/{p}" for p in dict.fromkeys(_CHAPTER_PATH.findall("\n\n".join(first)))]
+
+
+class WeightregApi(SphinxDirective):
+    """One section per ``module [chapter-label ...]`` line: chapter link(s) + autodoc."""
+
+    has_content = True
+    required_arguments = 0
+    option_spec = {}
+
+    def run(self) -> list[nodes.Node]:
+        out: list[nodes.Node] = []
+        for line in self.content:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            name, *labels = line.split()
+            try:
+                module = importlib.import_module(name)
+            except ImportError as exc:
+                raise self.error(f"weightreg-api: cannot import {name}: {exc}") from exc
+            if labels:
+                links = [f"{{ref}}`{label}`" for label in labels]
+            else:
+                links = [f"{{doc}}`{path}`" for path in _chapters_of(module)]
+            if not links:
+                raise self.error(
+                    f"weightreg-api: {name} names no chapter: give its label after the module "
+                    "name, or name the chapter's ``book/....md`` file in the module docstring"
+                )
+            section = nodes.section()
+            section["names"].append(f"api {name}")
+            self.state.document.note_implicit_target(section, section)
+            section += nodes.title("", "", nodes.literal(name, name))
+            intro = "Introduced in " + ", ".join(links) + "."
+            body = [
+                intro,
+                "",
+                "```{eval-rst}",
+                f".. automodule:: {name}",
+                "   :members:",
+                "   :show-inheritance:",
+                "```",
+            ]
+            self.state.nested_parse(StringList(body, source=self.get_source_info()[0]), 0, section)
+            out.append(section)
+        return out
+
+
+def setup(app: Sphinx) -> dict:  # noqa: D103
     os.environ["WEIGHTREG_STATIC_WIDGETS"] = "1"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ["PYTHONHASHSEED"] = "0"
+    app.connect("builder-inited", _drop_thebe)
+    app.connect("html-page-context", _check_offline_assets, priority=900)
+    app.add_post_transform(BibliographyMath)
+    app.add_directive("weightreg-api", WeightregApi)
+    app.connect("autodoc-process-docstring", _headings_to_rubrics)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

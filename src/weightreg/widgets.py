@@ -82,22 +82,40 @@ def _render(draw: Draw, figsize: tuple[float, float], dpi: int, params: dict[str
 _SCRIPT = """
 (function () {
   var root = document.getElementById("%(id)s");
+  if (!root || root.getAttribute("data-ready")) { return; }
   var frames = %(frames)s, names = %(names)s, labels = %(labels)s;
   var img = root.querySelector("img.wr-frame");
   var inputs = root.querySelectorAll("input[type=range]");
+  var outputs = root.querySelectorAll("output");
   function update() {
     var key = [];
-    inputs.forEach(function (inp, i) {
-      key.push(inp.value);
-      root.querySelector("#%(id)s-val-" + i).textContent = labels[names[i]][+inp.value];
-    });
-    img.src = "data:image/png;base64," + frames[key.join(",")];
+    for (var i = 0; i < inputs.length; i++) {
+      key.push(inputs[i].value);
+      outputs[i].textContent = labels[names[i]][+inputs[i].value];
+    }
+    var frame = frames[key.join(",")];
+    if (frame === undefined) { return; }
+    img.src = "data:image/png;base64," + frame;
     img.setAttribute("data-key", key.join(","));
   }
-  inputs.forEach(function (inp) { inp.addEventListener("input", update); });
+  for (var i = 0; i < inputs.length; i++) {
+    inputs[i].addEventListener("input", update);
+    inputs[i].addEventListener("change", update);
+  }
+  root.setAttribute("data-ready", "1");
   update();
 })();
 """
+
+_COUNTER = itertools.count()
+"""Numbers the explorers of one kernel session, so that two identical explorers on one page
+get different element ids (deterministic: the n-th explorer of a notebook gets n)."""
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON that is safe inside an HTML ``<script>`` element (no ``</script>``, no ``<!--``)."""
+    text = json.dumps(value)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class StaticExplorer:
@@ -114,10 +132,11 @@ class StaticExplorer:
         self.controls = controls
         self.initial = initial
         self.title = title
+        self.number = next(_COUNTER)
 
     def _repr_html_(self) -> str:
         digest = hashlib.sha1("".join(self.frames.values()).encode()).hexdigest()
-        uid = "wr-" + digest[:12]
+        uid = f"wr-{digest[:12]}-{self.number}"
         names = list(self.controls)
         labels = {n: [_fmt(v) for v in vals] for n, vals in self.controls.items()}
         rows = []
@@ -137,9 +156,9 @@ class StaticExplorer:
         title = f"<p><strong>{html.escape(self.title)}</strong></p>" if self.title else ""
         script = _SCRIPT % {
             "id": uid,
-            "frames": json.dumps(self.frames),
-            "names": json.dumps(names),
-            "labels": json.dumps(labels),
+            "frames": _json_for_script(self.frames),
+            "names": _json_for_script(names),
+            "labels": _json_for_script(labels),
         }
         return (
             f'<div class="wr-explorer" id="{uid}" data-frames="{len(self.frames)}">{title}'
