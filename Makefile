@@ -39,12 +39,15 @@ $(MATHJAX):
 	cp -r _build/vendor/package/es5/. _vendor/mathjax/
 	test -f $@
 
-# Headless Chromium for the browser tests (Debian packages; needs root, as in CI).
+# Headless Chromium and its chromedriver for tests/test_browser.py, from the distribution's
+# packages (Debian/Ubuntu: chromium, chromium-driver); root or sudo, as in CI. The tests pass
+# the chromedriver path to selenium explicitly, so selenium never downloads a driver.
 browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends chromium chromium-driver >/dev/null; fi
-	@chromium --version
+	@chromium --version 2>/dev/null && chromedriver --version
 
 _build/.exec-inputs: $(EXEC_INPUTS)
 	@mkdir -p _build
