@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import weightreg.check
-from weightreg.check._core import CheckFailed, call_student, fail, passed
+from weightreg.check._core import NOT_DONE, CheckFailed, call_student, fail, passed
 from weightreg.homework import HomeworkError, available_checks
 
 TESTS = Path(__file__).parent
@@ -50,6 +50,21 @@ def test_call_student_lets_an_unfinished_stub_through():
 
     with pytest.raises(NotImplementedError, match="Complete my_grad"):
         call_student(stub, 1.0, what="w = 1")
+
+
+def test_an_unfinished_stub_shows_its_message_and_what_to_do():
+    def stub(w):
+        raise NotImplementedError("Complete my_grad")
+
+    with pytest.raises(NotImplementedError) as info:
+        call_student(stub, 1.0, what="w = 1")
+    assert info.value._render_traceback_() == ["NotImplementedError: Complete my_grad", NOT_DONE]
+
+
+def test_a_failed_check_shows_its_message_without_a_traceback():
+    with pytest.raises(CheckFailed) as info:
+        fail("the sign is wrong at negative w.")
+    assert info.value._render_traceback_() == ["CheckFailed: the sign is wrong at negative w."]
 
 
 def test_call_student_turns_a_crash_into_a_hint():

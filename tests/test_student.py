@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from weightreg import homework
+from weightreg.check._core import NOT_DONE
 from weightreg.homework import HomeworkError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -387,6 +388,8 @@ def test_fixture_executes_with_only_the_stub_failing(fixture_edition):
     check_cell = next(c for c in nb.cells if "check" in c.metadata.get("tags", []))
     (error,) = check_cell.outputs
     assert error.evalue.startswith("Complete my_l2_penalty")
+    # shown as the stub's message and what to do, without a traceback through the check
+    assert error.traceback == [f"NotImplementedError: {error.evalue}", NOT_DONE]
 
 
 def test_fixture_html_has_no_solution_but_the_rest(fixture_edition):
