@@ -93,46 +93,53 @@ def _check_offline_assets(
 # --- math in the bibliography --------------------------------------------------------------
 
 
+def merge_texts(element: nodes.Element) -> None:
+    """Join adjacent Text children below ``element`` (pybtex emits a title in pieces)."""
+    for node in list(element.findall(nodes.Element)):
+        merged: list[nodes.Node] = []
+        for child in node.children:
+            if merged and isinstance(child, nodes.Text) and isinstance(merged[-1], nodes.Text):
+                merged[-1] = nodes.Text(str(merged[-1]) + str(child))
+            else:
+                merged.append(child)
+        if len(merged) != len(node.children):
+            node.children = []
+            node.extend(merged)
+
+
+def dollar_math(element: nodes.Element) -> bool:
+    """Replace ``$...$`` in the text below ``element`` by inline math nodes; True if any."""
+    merge_texts(element)
+    changed = False
+    for text in list(element.findall(nodes.Text)):
+        source = str(text)
+        if not _DOLLAR_MATH.search(source):
+            continue
+        pieces: list[nodes.Node] = []
+        pos = 0
+        for match in _DOLLAR_MATH.finditer(source):
+            if match.start() > pos:
+                pieces.append(nodes.Text(source[pos : match.start()]))
+            latex = match.group(1).strip()
+            pieces.append(nodes.math(latex, latex))
+            pos = match.end()
+        if pos < len(source):
+            pieces.append(nodes.Text(source[pos:]))
+        text.parent.replace(text, pieces)
+        changed = True
+    return changed
+
+
 class BibliographyMath(SphinxPostTransform):
     """Turn ``$...$`` in the rendered bibliography entries into inline math nodes."""
 
     default_priority = 20  # after sphinxcontrib-bibtex (5) has rendered the entries
     formats = ("html",)
 
-    @staticmethod
-    def _merge_texts(element: nodes.Element) -> None:
-        """Join adjacent Text children (pybtex emits a title in several pieces)."""
-        for node in list(element.findall(nodes.Element)):
-            merged: list[nodes.Node] = []
-            for child in node.children:
-                if merged and isinstance(child, nodes.Text) and isinstance(merged[-1], nodes.Text):
-                    merged[-1] = nodes.Text(str(merged[-1]) + str(child))
-                else:
-                    merged.append(child)
-            if len(merged) != len(node.children):
-                node.children = []
-                node.extend(merged)
-
     def run(self, **kwargs: object) -> None:
         changed = False
         for citation in list(self.document.findall(nodes.citation)):
-            self._merge_texts(citation)
-            for text in list(citation.findall(nodes.Text)):
-                source = str(text)
-                if "$" not in source or not _DOLLAR_MATH.search(source):
-                    continue
-                pieces: list[nodes.Node] = []
-                pos = 0
-                for match in _DOLLAR_MATH.finditer(source):
-                    if match.start() > pos:
-                        pieces.append(nodes.Text(source[pos : match.start()]))
-                    latex = match.group(1).strip()
-                    pieces.append(nodes.math(latex, latex))
-                    pos = match.end()
-                if pos < len(source):
-                    pieces.append(nodes.Text(source[pos:]))
-                text.parent.replace(text, pieces)
-                changed = True
+            changed |= dollar_math(citation)
         if changed:
             # MathJax is only added to pages that the math domain knows to contain math.
             self.env.get_domain("math").data["has_equations"][self.env.docname] = True
