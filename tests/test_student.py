@@ -421,7 +421,7 @@ def test_a_student_function_used_outside_its_check_breaks_the_edition(tmp_path):
     demo = root / "book" / "demo.md"
     demo.write_text(demo.read_text() + "\n```{code-cell} ipython3\nmy_l2_penalty(1.0, 2.0)\n```\n")
     pages = student.write_sources(root, tmp_path / "out" / "source", tmp_path / "out" / "nb")
-    with pytest.raises(student.StudentEditionError, match="not a check cell raised"):
+    with pytest.raises(student.StudentEditionError, match="only check cells may"):
         student.execute_page(pages["book/demo"], cache=None, digest="")
 
 

@@ -204,8 +204,10 @@ def execute_page(
         client.execute(env={**os.environ, **KERNEL_ENV}, stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
         raise StudentEditionError(
-            f"{path}: a cell that is not a check cell raised in the student edition "
-            f"(does it use a student function?):\n{exc}"
+            f"{path}: a cell raised in the student edition, and only check cells may. If the "
+            "cell uses a function the student writes, use weightreg's own implementation "
+            "instead; if the chapter fails in the instructor book too, fix it there.\n"
+            + _ANSI.sub("", str(exc))
         ) from None
     problems, _ = student_errors(nb)
     if problems:
@@ -220,13 +222,24 @@ def execute_page(
 def execute_all(
     pages: dict[str, Path], *, root: Path, cache: Path | None, jobs: int = 1
 ) -> dict[str, tuple[float, bool]]:
-    """Execute every page (``jobs`` at a time); ``{docname: (seconds, cache hit)}``."""
+    """Execute every page (``jobs`` at a time); ``{docname: (seconds, cache hit)}``.
+
+    Every page is executed even when one fails; the failures are reported together.
+    """
     digest = inputs_digest(root)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
             d: pool.submit(execute_page, p, cache=cache, digest=digest) for d, p in pages.items()
         }
-        return {d: f.result() for d, f in futures.items()}
+        results, failures = {}, []
+        for docname, future in futures.items():
+            try:
+                results[docname] = future.result()
+            except StudentEditionError as exc:
+                failures.append(str(exc))
+    if failures:
+        raise StudentEditionError(f"{len(failures)} page(s) failed:\n\n" + "\n\n".join(failures))
+    return results
 
 
 # --------------------------------------------------------------------------- the HTML book
