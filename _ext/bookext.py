@@ -22,9 +22,9 @@
       weightreg.penalties
       ```
 
-  The labels after the module name are the chapters' labels; without them the chapters
-  are read from the ``book/....md`` paths in the first paragraph of the module's
-  docstring.
+  The labels after the module name are the chapters' labels, the introducing chapter
+  first; without them the chapters are read from the ``book/....md`` paths in the first
+  paragraph of the module's docstring.
 """
 
 from __future__ import annotations
@@ -202,7 +202,9 @@ class WeightregApi(SphinxDirective):
             section["names"].append(f"api {name}")
             self.state.document.note_implicit_target(section, section)
             section += nodes.title("", "", nodes.literal(name, name))
-            intro = "Introduced in " + ", ".join(links) + "."
+            intro = f"Introduced in {links[0]}" + (
+                "; used again in " + ", ".join(links[1:]) + "." if len(links) > 1 else "."
+            )
             body = [
                 intro,
                 "",

@@ -4,7 +4,8 @@
 const done = arguments[arguments.length - 1];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
-  const out = {math: [], images: [], outputs: [], links: [], nMath: 0, nImages: 0};
+  const out = {math: [], images: [], outputs: [], links: [], nMath: 0, nImages: 0,
+               nProofs: document.querySelectorAll("div.proof").length};
   // --- MathJax: loaded, finished typesetting, no errors, nothing left raw.
   const mathEls = Array.from(document.querySelectorAll("span.math, div.math"));
   out.nMath = mathEls.length;
@@ -54,6 +55,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       }
     }
   }
+  // Informational: display equations wider than the column (they scroll; readers may miss it).
+  out.wide = Array.from(document.querySelectorAll("div.math > mjx-container[display='true']"))
+    .filter((c) => c.scrollWidth > c.clientWidth + 1)
+    .map((c) => (c.parentElement.id || "(no label)") + " " + c.scrollWidth + "px > " + c.clientWidth + "px");
   // --- Images: make lazy ones eager, wait for all, then every one must have pixels.
   const imgs = Array.from(document.images);
   out.nImages = imgs.length;

@@ -129,8 +129,10 @@ class PageReport:
     n_math: int = 0
     n_images: int = 0
     n_explorers: int = 0
+    n_proofs: int = 0
     n_links: int = 0
     seconds: float = 0.0
+    wide_equations: list[str] = field(default_factory=list)  # informational, not a failure
 
     def add(self, category: str, message: str) -> None:
         self.problems[category].append(message)
@@ -266,6 +268,8 @@ def check_page(driver: object, root: Path, base: str, rel: str) -> PageReport:
         report.add("outputs", f"the page check itself failed: {result['fatal']}")
         return report
     report.n_math, report.n_images = result["nMath"], result["nImages"]
+    report.n_proofs = result["nProofs"]
+    report.wide_equations = result["wide"]
     for category in ("math", "images", "outputs"):
         for message in result[category]:
             report.add(category, message)

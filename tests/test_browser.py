@@ -201,14 +201,16 @@ def _toc_docnames() -> list[str]:
 
 
 def _key_pages(reports: dict[str, PageReport]) -> list[tuple[str, str | None]]:
-    """(page, selector to scroll to) for the screenshots: preface, a chapter with math and an
-    explorer, a page with a proof, the API reference."""
+    """(page, selector to scroll to) for the screenshots: preface, the chapter with the most
+    explorers (top and first explorer), the one with the most proofs, glossary, API page."""
     chosen = [("book/preface.html", None)]
     explorer_pages = [r for r in reports.values() if r.n_explorers and r.n_math]
     if explorer_pages:
         page = max(explorer_pages, key=lambda r: (r.n_explorers, r.n_math)).page
         chosen += [(page, None), (page, "div.wr-explorer")]
-    chosen += [(p, "div.proof") for p in ("book/lk/l1.html", "book/constraints/soft.html")]
+    proof_pages = [r for r in reports.values() if r.n_proofs and r.n_math]
+    if proof_pages:
+        chosen += [(max(proof_pages, key=lambda r: r.n_proofs).page, "div.proof")]
     chosen += [("book/reference/glossary.html", None), ("book/reference/api.html", None)]
     return [(p, s) for p, s in chosen if p in reports]
 
@@ -236,14 +238,17 @@ def book(book_html: Path, driver) -> dict[str, PageReport]:
     total = time.perf_counter() - start
     lines = [
         f"{len(reports)} pages checked in {checked:.1f} s; with screenshots {total:.1f} s",
-        f"{'page':48s} {'s':>5s} {'math':>5s} {'img':>4s} {'expl':>4s} {'links':>5s}  problems",
+        f"{'page':48s} {'s':>5s} {'math':>5s} {'img':>4s} {'expl':>4s} {'prf':>4s} {'links':>5s}"
+        "  problems",
     ]
     for r in reports.values():
         bad = sum(len(v) for v in r.problems.values())
         lines.append(
             f"{r.page:48s} {r.seconds:5.2f} {r.n_math:5d} {r.n_images:4d} {r.n_explorers:4d} "
-            f"{r.n_links:5d}  {bad}"
+            f"{r.n_proofs:4d} {r.n_links:5d}  {bad}"
         )
+    wide = [f"  {p}: {eq}" for p, r in reports.items() for eq in r.wide_equations]
+    lines += ["", "display equations wider than the column at 1280 px (they scroll):", *wide]
     lines += ["", "screenshots: " + ", ".join(shots)]
     (SCREENSHOTS / "browser-report.txt").write_text("\n".join(lines) + "\n")
     return reports
