@@ -46,7 +46,7 @@ def lhalf_prox_step(fn: Callable[..., torch.Tensor]) -> None:
         grad = torch.randn(n, generator=gen, dtype=torch.float64)
         cases.append((w, grad, lr, alpha))
     w = torch.randn(4, 5, generator=gen, dtype=torch.float64)  # a matrix: n counts all entries
-    cases.append((w, torch.randn(4, 5, generator=gen, dtype=torch.float64), 0.2, 5.0))
+    cases.append((w, torch.randn(4, 5, generator=gen, dtype=torch.float64), 0.3, 5.0))
 
     for w, grad, lr, alpha in cases:
         n = w.numel()
@@ -100,6 +100,15 @@ def lhalf_prox_step(fn: Callable[..., torch.Tensor]) -> None:
             ),
             (-expected, "the result has the wrong sign: the gradient step subtracts lr * grad."),
         ]
+        if w.dim() > 1:
+            diagnoses.insert(
+                0,
+                (
+                    prox_lhalf(z, lr * alpha / w.shape[0]),
+                    "for a matrix, n is the number of ALL its entries (w.numel()), "
+                    "not the number of rows.",
+                ),
+            )
         for wrong, message in diagnoses:
             if _close(out, wrong):
                 fail(message)
