@@ -50,7 +50,12 @@ import torch.nn.functional as F
 
 from .data import Split
 from .optim import SGD, Adam, adam_update_, sgd_update_
-from .validation import check_positive, check_positive_int, check_probability
+from .validation import (
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+    check_probability,
+)
 
 __all__ = [
     "SweepResult",
@@ -96,6 +101,45 @@ class SweepResult:
         err = np.where(np.isnan(self.mean_error()), np.inf, self.mean_error())
         i, j = np.unravel_index(np.argmin(err), err.shape)
         return float(self.lrs[i]), float(self.weight_decays[j]), float(err[i, j])
+
+    def best_decays(self, within: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+        """The best weight decay of each good learning rate: ``(lrs, decays)``.
+
+        A learning rate (a row of the grid) is *good* when its best mean test error is
+        at most ``(1 + within)`` times the grid's best.  Its best decay is the vertex of
+        the parabola through the row's smallest error and its two neighbours, in
+        ``log10(weight_decay)`` (the grid point itself at the edge of the grid), so the
+        estimate is not stuck to the grid.  Requires positive weight decays.
+        """
+        within = check_nonnegative("within", within)
+        if np.any(self.weight_decays <= 0) or len(self.weight_decays) < 3:
+            raise ValueError("best_decays needs at least 3 weight decays, all > 0")
+        err = np.where(np.isnan(self.mean_error()), np.inf, self.mean_error())
+        x = np.log10(self.weight_decays)
+        good = err.min(axis=1) <= (1 + within) * err.min()
+        decays = []
+        for row in err[good]:
+            j = int(np.argmin(row))
+            xj = x[j]
+            if 0 < j < len(x) - 1 and np.all(np.isfinite(row[j - 1 : j + 2])):
+                a, b, _ = np.polyfit(x[j - 1 : j + 2], row[j - 1 : j + 2], 2)
+                if a > 0:
+                    xj = float(np.clip(-b / (2 * a), x[j - 1], x[j + 1]))
+            decays.append(10**xj)
+        return self.lrs[good], np.asarray(decays)
+
+    def ridge_slope(self, within: float = 0.25) -> float:
+        """Slope ``s`` of ``log10(best decay)`` against ``log10(lr)`` over the good rows.
+
+        ``s = 0``: the best weight decay does not depend on the learning rate (the good
+        region is axis-aligned, the two hyper-parameters are *separable*); ``s = 1``: the
+        best decay is proportional to the learning rate (a diagonal valley).  Least
+        squares over :meth:`best_decays`; NaN with fewer than two good rows.
+        """
+        lrs, decays = self.best_decays(within)
+        if len(lrs) < 2:
+            return float("nan")
+        return float(np.polyfit(np.log10(lrs), np.log10(decays), 1)[0])
 
 
 def schedule_multipliers(num_steps: int, schedule: Schedule = "cosine") -> list[float]:

@@ -1,0 +1,116 @@
+"""Figures of the weight-decay chapters: sweep heatmaps and optimizer trajectories.
+
+Introduced in *L2 regularization is weight decay under SGD* (``book/decay/sgd.md``) and
+used in *Why L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``).  Plotting
+only: the numbers come from :mod:`weightreg.optim_sweep` and :mod:`weightreg.optim`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
+
+from .optim_sweep import SweepResult
+
+__all__ = ["sweep_heatmap", "trajectory_panel"]
+
+
+def _edges(values: np.ndarray) -> np.ndarray:
+    """Cell edges of a log-spaced axis: geometric midpoints, extended at both ends."""
+    logs = np.log10(values)
+    step = np.diff(logs)
+    mids = logs[:-1] + step / 2
+    return 10 ** np.concatenate([[logs[0] - step[0] / 2], mids, [logs[-1] + step[-1] / 2]])
+
+
+def sweep_heatmap(
+    ax: Axes,
+    result: SweepResult,
+    *,
+    title: str | None = None,
+    ylabel: str = "weight decay",
+    per_step: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    within: float = 0.25,
+) -> QuadMesh:
+    """Mean test error over the (learning rate, weight decay) grid of ``result``.
+
+    x is the learning rate, y the weight decay (both log scale); with
+    ``per_step=True`` y is ``lr * weight_decay`` instead, so every cell becomes a
+    parallelogram.  The best cell gets a star; the best decay of each good learning
+    rate (:meth:`SweepResult.best_decays` with ``within``) gets a white dot, and the
+    dashed line is the least-squares fit whose slope is
+    :meth:`SweepResult.ridge_slope`.  Diverged cells are grey.  Returns the mesh (for
+    a colour bar).
+    """
+    err = np.ma.masked_invalid(result.mean_error())
+    X, Y = np.meshgrid(_edges(result.lrs), _edges(result.weight_decays), indexing="ij")
+    if per_step:
+        Y = Y * X
+    cmap = plt.get_cmap("viridis_r").copy()
+    cmap.set_bad("0.75")
+    best = float(err.min())
+    mesh = ax.pcolormesh(
+        X,
+        Y,
+        err,
+        cmap=cmap,
+        vmin=vmin or best,
+        vmax=vmax or min(1.0, 2.5 * best),
+        shading="flat",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lr_b, wd_b, _ = result.best()
+    ax.plot([lr_b], [wd_b * (lr_b if per_step else 1)], "*", color="white", ms=12, mec="k")
+    lrs, decays = result.best_decays(within)
+    ys = decays * (lrs if per_step else 1)
+    ax.plot(lrs, ys, "o", color="white", mec="k", ms=5)
+    if len(lrs) >= 2:
+        slope, icpt = np.polyfit(np.log10(lrs), np.log10(ys), 1)
+        xs = np.array([lrs.min(), lrs.max()])
+        ax.plot(xs, 10 ** (icpt + slope * np.log10(xs)), "--", color="white", lw=1.5)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("lr x " + ylabel if per_step else ylabel)
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return mesh
+
+
+def trajectory_panel(
+    ax: Axes,
+    paths: dict[str, torch.Tensor | np.ndarray],
+    *,
+    targets: dict[str, Sequence[float]] | None = None,
+    contour: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    xlabel: str = "$w_1$",
+    ylabel: str = "$w_2$",
+    title: str | None = None,
+) -> None:
+    """Two-dimensional optimizer paths (arrays of shape ``(steps, 2)``), with markers.
+
+    ``targets`` maps a label to a point drawn as a cross (for example a closed-form
+    limit); ``contour`` is ``(W1, W2, Z)`` drawn as light level sets behind the paths.
+    """
+    if contour is not None:
+        ax.contour(*contour, levels=12, colors="0.8", linewidths=0.8)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (name, path), color in zip(paths.items(), colors, strict=False):
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.4, label=name)
+        ax.plot(path[-1, 0], path[-1, 1], "o", color=color, ms=5)
+    for name, point in (targets or {}).items():
+        ax.plot([point[0]], [point[1]], "x", color="k", ms=9, mew=2)
+        ax.annotate(name, point, textcoords="offset points", xytext=(6, 6), fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
