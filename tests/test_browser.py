@@ -115,7 +115,7 @@ def _synthetic_site(folder: Path) -> dict[str, str]:
         ),
         "external.html": (
             "",
-            '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/x.js"></script>',
+            '<script src="https://cdn.jsdelivr.net/npm/plotly.js@2/plotly.min.js"></script>',
         ),
         "js_error.html": ("", "<script>callSomethingThatDoesNotExist();</script>"),
     }
