@@ -41,6 +41,22 @@ def test_ridge_rows_matches_sklearn_and_the_augmented_normal_equations(shape):
         np.testing.assert_allclose(np.r_[W[c].numpy(), b[c].item()], theta, atol=1e-10)
 
 
+def test_ridge_rows_under_deterministic_algorithms_with_many_alphas():
+    """seed_everything() turns on deterministic algorithms; the batched solve must still work."""
+    from weightreg.seeding import seed_everything
+
+    seed_everything(0)
+    try:
+        X, y = _data(n=20, d=200)
+        alphas = torch.logspace(-1, 4, 21)
+        W, b = ridge_rows(X, y, alphas)
+        for c in (0, 20):
+            w1, b1 = ridge_rows(X, y, alphas[c : c + 1])
+            torch.testing.assert_close(W[c], w1[0], atol=1e-12, rtol=0)
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
 def test_ridge_rows_gradient_vanishes_by_autograd():
     X, y = _data()
     W, b = ridge_rows(X, y, torch.tensor([0.5, 5.0]))

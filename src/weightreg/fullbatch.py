@@ -102,7 +102,11 @@ def ridge_rows(
     Xc, yc = X - x_mean, y - y_mean
     H = Xc.T @ Xc / n
     eye = torch.eye(d, dtype=X.dtype)
-    W = torch.linalg.solve(H + (2 * a / d)[:, None, None] * eye, (Xc.T @ yc / n).expand(len(a), d))
+    rhs = (Xc.T @ yc / n).repeat(len(a), 1).unsqueeze(-1)  # (C, d, 1)
+    # The matrices are symmetric positive definite: Cholesky.  (Batched LU in
+    # torch.linalg.solve fails on some MKL builds with 2 threads: "Pivots given to lu_solve".)
+    chol = torch.linalg.cholesky(H + (2 * a / d)[:, None, None] * eye)
+    W = torch.cholesky_solve(rhs, chol).squeeze(-1)
     return W, y_mean - W @ x_mean
 
 
