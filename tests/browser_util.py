@@ -222,8 +222,24 @@ def _network_problems(report: PageReport, entries: list[dict]) -> None:
                 report.add("network", f"HTTP {status}: {url[:120]}")
 
 
+_OPEN_ANCESTORS_JS = """
+for (let e = arguments[0]; e; e = e.parentElement) {
+  if (e.tagName === "DETAILS") e.open = true;
+}
+arguments[0].scrollIntoView({block: "center"});
+"""
+
+
+def _press(driver: object, slider: object, key: str) -> None:
+    """Press ``key`` on a range input as a reader would: scroll to it (opening any collapsed
+    ``<details>`` around it, e.g. a hidden cell output) and type on it."""
+    driver.execute_script(_OPEN_ANCESTORS_JS, slider)
+    slider.send_keys(key)
+
+
 def check_explorers(driver: object, report: PageReport) -> None:
     """Move every slider of every explorer with the keyboard; the image must change."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -241,10 +257,13 @@ def check_explorers(driver: object, report: PageReport) -> None:
             at_max = slider.get_attribute("value") == slider.get_attribute("max")
             if slider.get_attribute("max") == slider.get_attribute("min"):
                 continue  # a single-valued control cannot move
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", slider)
-            slider.send_keys(Keys.HOME if at_max else Keys.END)
-            after = driver.execute_async_script(_EXPLORER_STATE_JS, i)
             label = f"{name} slider {j} ({slider.get_attribute('aria-label')})"
+            try:
+                _press(driver, slider, Keys.HOME if at_max else Keys.END)
+            except WebDriverException as exc:
+                report.add("explorers", f"{label}: a reader cannot reach the slider ({exc.msg})")
+                continue
+            after = driver.execute_async_script(_EXPLORER_STATE_JS, i)
             if after["values"] == before["values"]:
                 report.add("explorers", f"{label}: the slider did not move")
             elif after["src"] == before["src"]:
@@ -254,7 +273,7 @@ def check_explorers(driver: object, report: PageReport) -> None:
             elif after["outputs"] == before["outputs"]:
                 report.add("explorers", f"{label}: the value shown did not change")
             # put it back, so the next slider starts from the initial frame
-            slider.send_keys(Keys.END if at_max else Keys.HOME)
+            _press(driver, slider, Keys.END if at_max else Keys.HOME)
 
 
 def check_page(driver: object, root: Path, base: str, rel: str) -> PageReport:

@@ -70,6 +70,9 @@ def _synthetic_site(folder: Path) -> dict[str, str]:
     """Write the synthetic pages into ``folder``; return {page: the category it must fail}."""
     demo = explorer(_draw, {"k": [1, 2, 3], "alpha": [0.5, 1.0]}, title="demo", live=False)
     live_html = demo._repr_html_()
+    # a second one, in a collapsed output (myst-nb's hide-output): the reader opens it first
+    hidden = explorer(_draw, {"k": [1, 2], "alpha": [1.0]}, live=False)._repr_html_()
+    hidden_html = f"<details><summary>Show output</summary>{hidden}</details>"
     dead_html = live_html.split("<script>")[0] + "</div>"
     frame = base64.b64decode(next(iter(demo.frames.values())))
     (folder / "figure.png").write_bytes(frame)
@@ -87,6 +90,7 @@ def _synthetic_site(folder: Path) -> dict[str, str]:
             math
             + '<img src="figure.png" alt="figure">'
             + live_html
+            + hidden_html
             + '<p><a href="other.html#there">a link</a> <a href="#top">up</a> '
             '<a href="https://mybinder.org/v2/gh/x/y/main">Binder</a></p>'
             "<pre>$ make book  # a shell prompt in code is not math</pre>",
@@ -156,7 +160,7 @@ def test_a_clean_page_passes_every_check(synthetic):
         report = synthetic[name][1]
         assert report.ok, f"{name}: {report.problems}"
     good = synthetic["good.html"][1]
-    assert good.n_math == 2 and good.n_images == 2 and good.n_explorers == 1
+    assert good.n_math == 2 and good.n_images == 3 and good.n_explorers == 2
 
 
 @pytest.mark.parametrize(
