@@ -124,3 +124,18 @@ def test_every_documented_module_exists():
     assert "weightreg.data" in names
     for name in names:
         importlib.import_module(name)
+
+
+def test_every_public_module_is_on_the_api_page():
+    """A new module of weightreg gets its line on book/reference/api.md (one line)."""
+    page = (ROOT / "book/reference/api.md").read_text()
+    body = page.split("```{weightreg-api}", 1)[1].split("```", 1)[0]
+    listed = {line.split()[0] for line in body.splitlines() if line.strip()}
+    package = ROOT / "src" / "weightreg"
+    modules = {
+        "weightreg." + ".".join(p.relative_to(package).with_suffix("").parts)
+        for p in package.rglob("*.py")
+        if not any(part.startswith("_") for part in p.relative_to(package).parts)
+    }
+    missing = sorted(modules - listed)
+    assert not missing, f"add to the weightreg-api block of book/reference/api.md: {missing}"
