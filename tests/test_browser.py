@@ -231,6 +231,7 @@ def book(book_html: Path, driver) -> dict[str, PageReport]:
             if selector:
                 stem += "_" + selector.split(".")[-1]
             plan.append((page, selector, stem))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         for old in SCREENSHOTS.glob("*.png"):  # the folder shows this run only
             old.unlink()
         for mode in ("light", "dark"):
