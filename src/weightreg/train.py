@@ -161,6 +161,9 @@ def train(
         for name, (X, y) in eval_data.items():
             history.curves[name].append(evaluate_loss(net, X, y, loss))
         for name, fn in record.items():
-            history.curves[name].append(float(fn()))
+            value = fn()
+            if isinstance(value, torch.Tensor):
+                value = value.detach()
+            history.curves[name].append(float(value))
     history.params = [p.detach().clone() for p in params]
     return history
