@@ -8,6 +8,7 @@ import torch
 
 from weightreg.data import digits_split
 from weightreg.optim_sweep import (
+    SweepResult,
     init_mlp,
     minibatch_order,
     schedule_multipliers,
@@ -36,6 +37,15 @@ def test_batched_sweep_equals_loop(optimizer, decoupled, schedule):
     loop = sweep_loop(SPLIT, optimizer=optimizer, decoupled=decoupled, **kw)
     assert batched.test_error.shape == (2, 2, 2)
     assert _max_diff(batched, loop) < 1e-12
+    assert (
+        set(batched.state)
+        == set(loop.state)
+        == ({"exp_avg", "exp_avg_sq"} if optimizer == "adam" else {"momentum_buffer"})
+    )
+    for key, stacks in batched.state.items():
+        for a, b in zip(stacks, loop.state[key], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-13)
+    assert batched.steps == loop.steps == 3 * (64 // 16)
     np.testing.assert_array_equal(batched.test_error, loop.test_error)
     np.testing.assert_allclose(batched.train_loss, loop.train_loss, rtol=1e-12)
     # the grid matters: different cells end in different places
@@ -51,6 +61,9 @@ def test_batched_sweep_equals_torch_optim_loop(optimizer, decoupled):
     batched = sweep(SPLIT, optimizer=optimizer, decoupled=decoupled, **kw)
     ref = sweep_loop(SPLIT, optimizer=optimizer, decoupled=decoupled, backend="torch", **kw)
     assert _max_diff(batched, ref) < 1e-12
+    for key, stacks in batched.state.items():  # torch.optim's state has the same names
+        for a, b in zip(stacks, ref.state[key], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-13)
 
 
 def test_torch_backend_has_no_sgdw():
@@ -188,3 +201,44 @@ def test_bad_input(kwargs, match):
     args = {"optimizer": "sgd", "decoupled": False, **SMALL, **GRIDS["sgd"], **kwargs}
     with pytest.raises(ValueError, match=match):
         sweep(SPLIT, **args)
+
+
+def _synthetic(slope: float, offset: float = -0.5) -> SweepResult:
+    """A grid whose error is a parabola in log10(wd) centred on slope * log10(lr) + offset."""
+    lrs, wds = np.logspace(-3, 0, 7), np.logspace(-4, 0, 9)
+    L, Wd = np.meshgrid(np.log10(lrs), np.log10(wds), indexing="ij")
+    err = 0.1 + 0.05 * (Wd - (slope * L + offset)) ** 2 + 0.01 * (L + 1.5) ** 2
+    err = err[..., None]
+    return SweepResult(lrs, wds, (0,), err, err, np.zeros(err.shape, dtype=bool), [], 0.0)
+
+
+@pytest.mark.parametrize(("slope", "offset"), [(0.0, -0.5), (0.5, -0.5), (1.0, -0.5), (-0.4, -1.5)])
+def test_ridge_slope_recovers_the_valley(slope, offset):
+    res = _synthetic(slope, offset)
+    lrs, decays = res.best_decays(within=10.0)
+    assert len(lrs) == 7
+    np.testing.assert_allclose(np.log10(decays), slope * np.log10(lrs) + offset, atol=1e-9)
+    assert res.ridge_slope(within=10.0) == pytest.approx(slope, abs=1e-9)
+
+
+def test_best_decays_keeps_only_good_rows_and_checks_input():
+    res = _synthetic(0.0)
+    lrs, _ = res.best_decays(within=0.0)
+    assert lrs.tolist() == [res.lrs[np.argmin(np.abs(np.log10(res.lrs) + 1.5))]]
+    assert np.isnan(res.ridge_slope(within=0.0))  # one good row: no slope
+    lrs, _ = res.best_decays(within=0.05)
+    assert 1 < len(lrs) < 7
+    bad = SweepResult(
+        res.lrs,
+        np.array([0.0, 1e-3, 1e-2]),
+        (0,),
+        res.test_error[:, :3],
+        res.train_loss[:, :3],
+        res.diverged[:, :3],
+        [],
+        0.0,
+    )
+    with pytest.raises(ValueError, match="at least 3 weight decays, all > 0"):
+        bad.best_decays()
+    with pytest.raises(ValueError, match="within must be >= 0"):
+        res.best_decays(within=-1.0)

@@ -41,7 +41,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, ParamSpec, TypeVar
 
 import numpy as np
@@ -81,6 +81,9 @@ class SweepResult:
     configuration whose weights became NaN or infinite has ``diverged`` set and NaN
     in both.  ``params`` are the final stacked parameters ``[W1, b1, W2, b2]`` with a
     leading configuration dimension; ``seconds`` is the wall time of the training.
+    ``state`` holds the optimizer's final state in the same layout:
+    ``{"momentum_buffer": [...]}`` for SGD with momentum, ``{"exp_avg": [...],
+    "exp_avg_sq": [...]}`` for Adam (not bias-corrected), after ``steps`` steps.
     """
 
     lrs: np.ndarray
@@ -91,6 +94,8 @@ class SweepResult:
     diverged: np.ndarray
     params: list[torch.Tensor]
     seconds: float
+    state: dict[str, list[torch.Tensor]] = field(default_factory=dict)
+    steps: int = 0
 
     def mean_error(self) -> np.ndarray:
         """Test error averaged over seeds, shape ``(n_lr, n_wd)`` (NaN if any diverged)."""
@@ -238,6 +243,8 @@ def _result(
     wds: np.ndarray,
     seeds: tuple[int, ...],
     seconds: float,
+    state: dict[str, list[torch.Tensor]],
+    steps: int,
 ) -> SweepResult:
     """Evaluate stacked parameters: train loss, test error, NaN where diverged."""
     W1, b1, W2, b2 = params
@@ -258,7 +265,9 @@ def _result(
     shape = (len(lrs), len(wds), len(seeds))
     train_loss = torch.where(finite, train_loss, torch.nan).numpy().reshape(shape)
     err = torch.where(finite, err, torch.nan).numpy().reshape(shape)
-    return SweepResult(lrs, wds, seeds, err, train_loss, np.isnan(err), params, seconds)
+    return SweepResult(
+        lrs, wds, seeds, err, train_loss, np.isnan(err), params, seconds, state, steps
+    )
 
 
 def _single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
@@ -371,7 +380,12 @@ def sweep(
                         decoupled=decoupled,
                     )
     params = [p.detach() for p in params]
-    return _result(params, split, lrs, wds, seeds, time.perf_counter() - start)
+    if optimizer == "adam":
+        state = {"exp_avg": m, "exp_avg_sq": v}
+    else:
+        state = {"momentum_buffer": m} if momentum else {}
+    seconds = time.perf_counter() - start
+    return _result(params, split, lrs, wds, seeds, seconds, state, len(etas))
 
 
 @_single_threaded
@@ -425,7 +439,7 @@ def sweep_loop(
     k = int(max(split.y_train.max(), split.y_test.max())) + 1
     orders = [minibatch_order(n, batch_size, num_epochs, s) for s in seeds]
     etas = schedule_multipliers(orders[0].shape[0], schedule)
-    finals = []
+    finals, states = [], []
     for lr in lrs:
         for wd in wds:
             for s, seed in enumerate(seeds):
@@ -451,8 +465,17 @@ def sweep_loop(
                     loss.backward()
                     opt.step()
                 finals.append([p.detach() for p in (W1, b1, W2, b2)])
+                states.append(
+                    {
+                        k: [opt.state[p][k] for p in (W1, b1, W2, b2)]
+                        for k in opt.state[W1]
+                        if k != "step"
+                    }
+                )
     params = [torch.stack([f[i] for f in finals]) for i in range(4)]
-    return _result(params, split, lrs, wds, seeds, time.perf_counter() - start)
+    state = {k: [torch.stack([st[k][i] for st in states]) for i in range(4)] for k in states[0]}
+    seconds = time.perf_counter() - start
+    return _result(params, split, lrs, wds, seeds, seconds, state, len(etas))
 
 
 def _make_optimizer(
