@@ -53,8 +53,7 @@ def sweep_heatmap(
     X, Y = np.meshgrid(_edges(result.lrs), _edges(result.weight_decays), indexing="ij")
     if per_step:
         Y = Y * X
-    cmap = plt.get_cmap("viridis_r").copy()
-    cmap.set_bad("0.75")
+    cmap = plt.get_cmap("viridis_r").with_extremes(bad="0.75")
     best = float(err.min())
     mesh = ax.pcolormesh(
         X,
