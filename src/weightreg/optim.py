@@ -24,7 +24,7 @@ The update rules are the plain-tensor functions :func:`sgd_update_` and
 :func:`adam_update_`.  ``lr`` and ``weight_decay`` may be Python numbers or tensors
 that broadcast against the parameter, so the same code updates one tensor (the
 :class:`SGD` and :class:`Adam` optimizers) or a stack of many configurations at once
-(:mod:`weightreg.sweep`).  Per-parameter-group options (for example no decay on
+(:mod:`weightreg.optim_sweep`).  Per-parameter-group options (for example no decay on
 biases) work as in :mod:`torch.optim`: ``SGD([{"params": weights, "weight_decay":
 1e-3}, {"params": biases, "weight_decay": 0.0}], lr=0.1)``.
 """
