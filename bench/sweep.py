@@ -42,12 +42,16 @@ LEARNING_RATES = {
 WEIGHT_DECAYS = np.logspace(-5, -0.5, 8)
 
 
-def _run_pair(split, kw: dict) -> tuple[float, float, float, bool]:
-    """Batched and loop training of one grid: (batched s, loop s, largest gap, errors same)."""
+def _run_pair(split, kw: dict) -> tuple[float, float, float, int]:
+    """Batched and loop training of one grid.
+
+    Returns (batched seconds, loop seconds, largest parameter gap, number of configurations
+    whose test errors are identical).
+    """
     batched = sweep(split, **kw)
     loop = sweep_loop(split, **kw)
     gap = max(float((a - b).abs().max()) for a, b in zip(batched.params, loop.params, strict=True))
-    same = bool(np.array_equal(batched.test_error, loop.test_error, equal_nan=True))
+    same = int(np.sum(batched.test_error == loop.test_error))
     return batched.seconds, loop.seconds, gap, same
 
 
@@ -77,22 +81,27 @@ def main(argv: list[str] | None = None) -> int:
                     "num_epochs": args.epochs,
                     "dtype": dtype,
                 }
-                t_batched, t_loop, gap, same = _run_pair(split, kw)
+                t_batched, t_loop, gap, n_same = _run_pair(split, kw)
                 totals[dtype][0] += t_batched
                 totals[dtype][1] += t_loop
-                if dtype == torch.float64:
-                    worst, all_same = max(worst, gap), all_same and same
-                name = f"{optimizer}{'W' if decoupled else ' + L2'}"
                 n = len(LEARNING_RATES[optimizer]) * len(WEIGHT_DECAYS) * 3
+                if dtype == torch.float64:
+                    worst, all_same = max(worst, gap), all_same and n_same == n
+                name = f"{optimizer}{'W' if decoupled else ' + L2'}"
                 print(
                     f"{name:9s} {n} configurations x {args.epochs} epochs: "
                     f"batched {t_batched:6.2f} s, loop {t_loop:6.2f} s "
                     f"({t_loop / t_batched:5.1f}x); largest parameter gap {gap:.1e}; "
-                    f"test errors {'identical' if same else 'differ'}",
+                    f"identical test errors {n_same}/{n}",
                     flush=True,
                 )
         batched, loop = totals[dtype]
         print(f"   total: batched {batched:.2f} s, loop {loop:.2f} s ({loop / batched:.1f}x)")
+        if dtype == torch.float32:
+            print(
+                "   (float32 rounding is amplified in the chaotic largest-learning-rate SGD runs, "
+                "so only float64 is held to agreement)"
+            )
     ok = worst <= args.tol and all_same
     print(
         f"agreement (float64): {'OK' if ok else 'FAILED'}: largest parameter gap {worst:.1e} "

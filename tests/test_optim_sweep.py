@@ -242,3 +242,20 @@ def test_best_decays_keeps_only_good_rows_and_checks_input():
         bad.best_decays()
     with pytest.raises(ValueError, match="within must be >= 0"):
         res.best_decays(within=-1.0)
+
+
+def test_bench_script_agrees_and_ends_with_the_speed_up(capsys):
+    """`make bench` runs bench/sweep.py: it checks agreement and prints `speed-up: N.Nx` last."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "sweep.py"
+    spec = importlib.util.spec_from_file_location("bench_sweep", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    code = bench.main(["--epochs", "1", "--n-train", "64", "--optimizers", "adam"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert "agreement (float64): OK" in lines[-2]
+    assert re.fullmatch(r"speed-up: \d+\.\dx", lines[-1])
