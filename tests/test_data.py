@@ -46,6 +46,13 @@ def test_high_dim_regression_is_d2l_setup_and_deterministic():
     assert 0.005 < float(resid.std()) < 0.02
 
 
+def test_high_dim_regression_is_the_same_data_in_every_dtype():
+    a = data.high_dim_regression(seed=2, dtype=torch.float32)
+    b = data.high_dim_regression(seed=2, dtype=torch.float64)
+    assert b.X_train.dtype == torch.float64 and b.true_w.dtype == torch.float64
+    assert torch.equal(b.X_train, a.X_train.double()) and torch.equal(b.y_test, a.y_test.double())
+
+
 def test_load_array_batches_and_shuffles_with_generator():
     X = torch.arange(10.0).reshape(10, 1)
     y = torch.arange(10.0)

@@ -111,7 +111,9 @@ def high_dim_regression(
     """The overfitting baseline of d2l's weight-decay section.
 
     ``true_w = w_value * ones(num_inputs)``, ``true_b = b``; the training set is
-    drawn first and the test set second from one generator seeded with ``seed``.
+    drawn first and the test set second from one generator seeded with ``seed``, in
+    float32 whatever ``dtype`` is (then cast), so ``dtype=torch.float64`` gives the same
+    data set as the default, in double precision.
     With 200 inputs and 20 examples the least-squares problem is underdetermined:
     an unregularized model can fit the training set exactly.
     """
@@ -119,10 +121,13 @@ def high_dim_regression(
     n_train = check_positive_int("n_train", n_train)
     n_test = check_positive_int("n_test", n_test)
     gen = torch.Generator().manual_seed(seed)
-    true_w = torch.full((num_inputs,), float(w_value), dtype=dtype)
+    # Draw in float32 (torch's sampler draws differently per dtype), then cast: every dtype
+    # gets the same data set, at its own precision.
+    true_w = torch.full((num_inputs,), float(w_value), dtype=torch.float32)
     X_train, y_train = synthetic_data(true_w, b, n_train, noise=noise, generator=gen)
     X_test, y_test = synthetic_data(true_w, b, n_test, noise=noise, generator=gen)
-    return Split(X_train, y_train, X_test, y_test, true_w, float(b))
+    arrays = (a.to(dtype) for a in (X_train, y_train, X_test, y_test, true_w))
+    return Split(*arrays, float(b))
 
 
 def _standardized_split(
