@@ -188,3 +188,27 @@ def test_bad_inputs_name_the_argument(call, exc, words):
     with pytest.raises(exc) as info:
         call(X, y)
     assert words in str(info.value)
+
+
+def test_accelerated_prox_reaches_the_lasso_solution_that_plain_ista_does_not():
+    """FISTA with restart: same fixed point as ISTA, reached in far fewer steps (vs sklearn)."""
+    import numpy as np
+    from sklearn.linear_model import Lasso
+
+    from weightreg.data import high_dim_regression
+    from weightreg.fullbatch import fit_rows, max_stable_lr
+    from weightreg.penalties import prox_l1
+
+    split = high_dim_regression(num_inputs=60, n_train=15, seed=3, dtype=torch.float64)
+    X, y = split.X_train, split.y_train
+    alphas = torch.tensor([0.05, 0.5])
+    lr = max_stable_lr(X)
+    W_fast, b_fast = fit_rows(X, y, alphas, lr=lr, steps=3000, prox=prox_l1, accelerate=True)
+    W_slow, _ = fit_rows(X, y, alphas, lr=lr, steps=3000, prox=prox_l1)
+    for i, a in enumerate(alphas.tolist()):
+        ref = Lasso(alpha=a / X.shape[1], tol=1e-15, max_iter=1_000_000).fit(
+            X.numpy(), y.numpy().ravel()
+        )
+        assert np.abs(ref.coef_ - W_fast[i].numpy()).max() < 1e-7
+        assert abs(ref.intercept_ - float(b_fast[i])) < 1e-7
+    assert float((W_slow - W_fast).abs().max()) > 1e-6

@@ -120,6 +120,7 @@ def fit_rows(
     grad: Grad | None = None,
     prox: Prox | None = None,
     W0: torch.Tensor | None = None,
+    accelerate: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Full-batch (proximal) gradient descent on every row's penalized objective at once.
 
@@ -143,8 +144,12 @@ def fit_rows(
 
     The bias always takes a plain gradient step ``b <- b - lr * mean(residual)``.
     ``W0`` (shape ``(d,)`` or ``(C, d)``) is the start, zeros by default; ``b`` starts at 0.
+    ``accelerate=True`` takes each step from the extrapolated point
+    ``V = W + beta_k (W - W_prev)`` (FISTA, Beck & Teboulle 2009) and resets the momentum of
+    a row whenever its step points against its last move (the gradient restart of
+    O'Donoghue & Candes 2015); same fixed points, far fewer steps on ill-conditioned rows.
     Returns the final ``W (C, d)`` and ``b (C,)``.  Introduced in *L2*; the proximal
-    step in *L1: exact zeros*.
+    step and acceleration in *L1: exact zeros*.
     """
     X, y = _check_data(X, y)
     a = _check_alphas(alphas, X.dtype, positive=False)
@@ -164,12 +169,24 @@ def fit_rows(
         W = W0.to(X.dtype).expand(len(a), d).clone()
     b = torch.zeros(len(a), dtype=X.dtype)
     t = (lr * a / d)[:, None]
+    W_prev, b_prev = W, b
+    theta = torch.ones(len(a), 1, dtype=X.dtype)
     for _ in range(steps):
-        residual = X @ W.T + b - y[:, None]  # (n, C)
+        if accelerate:
+            theta_next = (1 + torch.sqrt(1 + 4 * theta**2)) / 2
+            beta = (theta - 1) / theta_next
+            V, c = W + beta * (W - W_prev), b + beta[:, 0] * (b - b_prev)
+        else:
+            V, c = W, b
+        residual = X @ V.T + c - y[:, None]  # (n, C)
         g_w = residual.T @ X / n  # (C, d)
         if prox is None:
-            W = W - lr * g_w - t * grad(W)
+            W_new = V - lr * g_w - t * grad(V)
         else:
-            W = prox(W - lr * g_w, t)
-        b = b - lr * residual.mean(dim=0)
+            W_new = prox(V - lr * g_w, t)
+        b_new = c - lr * residual.mean(dim=0)
+        if accelerate:
+            against = ((V - W_new) * (W_new - W)).sum(dim=1) + (c - b_new) * (b_new - b) > 0
+            theta = torch.where(against[:, None], torch.ones_like(theta), theta_next)
+        W_prev, b_prev, W, b = W, b, W_new, b_new
     return W, b
