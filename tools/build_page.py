@@ -10,6 +10,7 @@ the given chapters and their execution logs; exits 1 if there are any.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +26,9 @@ def main(pages: list[str]) -> int:
     name = Path(pages[0]).stem
     out = ROOT / "_build" / "page" / name
     out.mkdir(parents=True, exist_ok=True)
+    # The execution cache is keyed on notebook code only: a change in src/weightreg would not
+    # re-execute the page. Start from an empty cache so that what is built is what is true.
+    shutil.rmtree(out / "_build" / ".jupyter_cache", ignore_errors=True)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     others = [
         str(p.relative_to(ROOT))
