@@ -53,7 +53,7 @@ _build/.exec-inputs: $(EXEC_INPUTS)
 	@mkdir -p _build
 	@if [ -d _build/.jupyter_cache ]; then \
 	  echo "Environment or helpers changed: clearing the execution cache."; \
-	  rm -rf _build/.jupyter_cache; fi
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute; fi
 	@touch $@
 
 book: install _build/.exec-inputs

@@ -44,10 +44,10 @@ def sweep_heatmap(
     x is the learning rate, y the weight decay (both log scale); with
     ``per_step=True`` y is ``lr * weight_decay`` instead, so every cell becomes a
     parallelogram.  The best cell gets a star; the best decay of each good learning
-    rate (:meth:`SweepResult.best_decays` with ``within``) gets a white dot, and the
-    dashed line is the least-squares fit whose slope is
-    :meth:`SweepResult.ridge_slope`.  Diverged cells are grey.  Returns the mesh (for
-    a colour bar).
+    rate (:meth:`~weightreg.optim_sweep.SweepResult.best_decays` with ``within``) gets a
+    white dot, and the dashed line is the least-squares fit whose slope is
+    :meth:`~weightreg.optim_sweep.SweepResult.ridge_slope`.  Diverged cells are grey.
+    Returns the mesh (for a colour bar).
     """
     err = np.ma.masked_invalid(result.mean_error())
     X, Y = np.meshgrid(_edges(result.lrs), _edges(result.weight_decays), indexing="ij")
