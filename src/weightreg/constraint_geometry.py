@@ -174,7 +174,7 @@ def draw_constrained_problem(
         )
     ax.axhline(0, color="k", lw=0.5)
     ax.axvline(0, color="k", lw=0.5)
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$w_1$", ylabel="$w_2$")
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel=r"$w_1$", ylabel=r"$w_2$")
     ax.grid(False)
     if title:
         ax.set_title(title)

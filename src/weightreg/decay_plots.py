@@ -89,15 +89,18 @@ def trajectory_panel(
     *,
     targets: dict[str, Sequence[float]] | None = None,
     contour: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    xlabel: str = "$w_1$",
-    ylabel: str = "$w_2$",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
     title: str | None = None,
 ) -> None:
     """Two-dimensional optimizer paths (arrays of shape ``(steps, 2)``), with markers.
 
     ``targets`` maps a label to a point drawn as a cross (for example a closed-form
     limit); ``contour`` is ``(W1, W2, Z)`` drawn as light level sets behind the paths.
+    The axis labels default to :math:`w_1` and :math:`w_2`.
     """
+    xlabel = r"$w_1$" if xlabel is None else xlabel
+    ylabel = r"$w_2$" if ylabel is None else ylabel
     if contour is not None:
         ax.contour(*contour, levels=12, colors="0.8", linewidths=0.8)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
