@@ -14,7 +14,10 @@ editions, following the conventions of ``CONTRIBUTING.md``:
   in the student edition;
 * the next code cell, tagged ``check``, calls a self-check ``check.<name>(...)`` from
   :mod:`weightreg.check`; the student edition adds the tag ``raises-exception`` to it, since
-  with the stub in place the check raises ``NotImplementedError``.
+  with the stub in place the check raises ``NotImplementedError``;
+* a code cell tagged ``instructor-only``, or a directive with ``:class: instructor-only``
+  (e.g. a ``{literalinclude}`` of the helper a code exercise asks for), is left out of the
+  student edition.
 
 Everything here reads text; nothing is executed.
 """
@@ -43,6 +46,7 @@ __all__ = [
     "Chapter",
     "Exercise",
     "HomeworkError",
+    "INSTRUCTOR_ONLY",
     "available_checks",
     "book_chapters",
     "chapter_docnames",
@@ -75,6 +79,8 @@ STUDENT = "# STUDENT:"
 """First line of a solution cell: ``# STUDENT: <what to implement>``."""
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
+INSTRUCTOR_ONLY = "instructor-only"
+"""Tag of a code cell, or class of a directive, that the student edition removes."""
 STUB_MARKER = "This chapter is being written."
 """Text of a chapter that has no content yet (exempt from the exercise rules)."""
 
@@ -202,11 +208,14 @@ def _blocks(lines: list[str]) -> Iterator[_Block]:
 
 
 def strip_solution_blocks(text: str, *, where: str = "a markdown cell") -> str:
-    """Remove every ``{solution}`` block (fence and content) from the MyST ``text``.
+    """Remove from the MyST ``text`` what the student edition must not show.
 
-    Blank lines left behind are collapsed. Raises :class:`HomeworkError` for an unclosed
-    solution block (a code cell cannot sit inside one) and for sphinx-exercise's gated
-    directives (``solution-start``/``solution-end``), which the student edition does not support.
+    That is every ``{solution}`` block and every directive with the class
+    :data:`INSTRUCTOR_ONLY` (e.g. a ``{literalinclude}`` of a helper that a code exercise
+    asks students to write), fence and content. Blank lines left behind are collapsed.
+    Raises :class:`HomeworkError` for an unclosed block (a code cell cannot sit inside one)
+    and for sphinx-exercise's gated directives (``solution-start``/``solution-end``), which
+    the student edition does not support.
     """
     lines = text.split("\n")
     drop: set[int] = set()
@@ -216,12 +225,13 @@ def strip_solution_blocks(text: str, *, where: str = "a markdown cell") -> str:
                 f"{where}, line {block.start + 1}: gated '{{{block.name}}}' blocks are not "
                 "supported; write a {solution} block after the exercise instead"
             )
-        if block.name != "solution":
+        classes = _options(block.body).get("class", "").split()
+        if block.name != "solution" and INSTRUCTOR_ONLY not in classes:
             continue
         if not block.closed:
             raise HomeworkError(
-                f"{where}, line {block.start + 1}: the solution block is not closed "
-                "(a code cell cannot be inside a solution block)"
+                f"{where}, line {block.start + 1}: the {{{block.name}}} block is not closed "
+                "(a code cell cannot be inside a block)"
             )
         drop.update(range(block.start, block.end + 1))
     if not drop:
@@ -318,10 +328,12 @@ def student_notebook(nb: Any, *, where: str = "notebook") -> Any:
     """The student edition of a notebook (``nbformat`` v4); ``nb`` itself is not changed.
 
     Solution cells get their stubs (:func:`stub_solution`), check cells the tag
-    :data:`RAISES_TAG`, markdown cells lose their ``{solution}`` blocks (cells left empty are
-    dropped), outputs and execution counts are cleared, cell ids are made deterministic and
-    the ``jupytext`` metadata is dropped. Raises :class:`HomeworkError` when a solution cell is
-    not followed by a check cell or a check cell calls no ``check.<name>(...)``.
+    :data:`RAISES_TAG`, code cells tagged :data:`INSTRUCTOR_ONLY` are dropped, markdown cells
+    lose their ``{solution}`` and instructor-only blocks (:func:`strip_solution_blocks`; cells
+    left empty are dropped), outputs and execution counts are cleared, cell ids are made
+    deterministic and the ``jupytext`` metadata is dropped. Raises :class:`HomeworkError`
+    when a solution cell is not followed by a check cell or a check cell calls no
+    ``check.<name>(...)``.
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("jupytext", None)
@@ -343,6 +355,8 @@ def student_notebook(nb: Any, *, where: str = "notebook") -> Any:
         here = f"{where}, cell {n}"
         if cell.cell_type == "code":
             tags = _tags(cell)
+            if INSTRUCTOR_ONLY in tags:
+                continue
             if SOLUTION_TAG in tags:
                 cell.source = stub_solution(cell.source, where=here)
             if CHECK_TAG in tags and RAISES_TAG not in tags:
