@@ -573,10 +573,12 @@ def test_handout_contains_no_solution(student_edition, chapter):
 
 
 def test_student_html_page_contains_no_solution(student_html, chapter):
-    """Neither the page's text nor the notebook its download button offers show a solution."""
+    """No page of the student book shows a line of the chapter's solutions, and the notebook
+    that the chapter's download button offers does not either."""
     secrets = _solution_lines(_instructor(chapter.docname))
-    page = _html_text(student_html / f"{chapter.docname}.html")
-    assert sorted(secrets & _lines(page)) == []
+    for page in sorted((student_html / "book").rglob("*.html")):
+        leaked = sorted(secrets & _lines(_html_text(page)))
+        assert leaked == [], f"{page.relative_to(student_html)} shows {leaked}"
     download = nbformat.read(student_html / "_sources" / f"{chapter.docname}.ipynb", 4)
     assert sorted(secrets & _lines(_all_text(download))) == []
     assert all(c.get("outputs", []) == [] for c in download.cells)
