@@ -80,7 +80,7 @@ lab: install
 # Student edition (tools/student.py): _build/student/html (no solutions) and one notebook per
 # chapter in _build/student/notebooks (solution cells replaced by their stubs, no outputs).
 student: install
-	$(BIN)/python tools/student.py --out _build/student
+	$(BIN)/python tools/student.py --out _build/student --jobs 2
 
 bench: install
 	$(BIN)/python bench/sweep.py
