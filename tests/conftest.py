@@ -20,6 +20,15 @@ def _float64_default():
     torch.set_default_dtype(old)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread, as in the book (seed_everything): fastest for these small tensors."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.fixture(scope="session")
 def book_html() -> Path:
     """The built book (``make test`` sets BOOK_HTML); tests that need it skip without it."""

@@ -17,15 +17,6 @@ from weightreg.penalties import penalty_descent
 KS = [0.5, 1.0, 1.5, 2.0, 3.0, 10.0]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is fastest (and not slowed down by a busy machine)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.mark.parametrize("k", KS)
 def test_flow_solution_matches_numerical_ode(k):
     alpha, w0 = 0.7, 0.9

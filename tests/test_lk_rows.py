@@ -12,15 +12,6 @@ from weightreg.penalties import lk_grad, lk_penalty, prox_lhalf
 from weightreg.train import linreg, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is fastest (and not slowed down by a busy machine)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def split():
     return high_dim_regression(num_inputs=40, n_train=20, n_test=30, dtype=torch.float64)

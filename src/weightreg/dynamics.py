@@ -205,6 +205,28 @@ def gd_two_cycle_slope(k: float) -> float:
     return 2 * k - 3
 
 
+def _no_overshoot_x0(
+    w0: torch.Tensor, k: float, alpha: float, lr: float
+) -> tuple[float, float, float, torch.Tensor]:
+    """Check the arguments of the descent-vs-flow bounds; return them and ``x0``.
+
+    ``x0 = lr * alpha * k * |w0|**(k-2)`` must be < 1 everywhere (no step overshoots zero).
+    """
+    check_finite_tensor("w0", w0)
+    k = check_positive("k", k)
+    if k <= 2:
+        raise ValueError(f"k must be > 2 for these bounds, got {k}")
+    alpha = check_positive("alpha", alpha)
+    lr = check_positive("lr", lr)
+    x0 = lr * alpha * k * w0.abs() ** (k - 2)
+    if bool((x0 >= 1).any()):
+        raise ValueError(
+            "lr * alpha * k * |w0|**(k-2) must be < 1 for every entry of w0 "
+            f"(no step may overshoot zero), got a maximum of {float(x0.max()):.3g}"
+        )
+    return k, alpha, lr, x0
+
+
 def gd_flow_bounds(
     w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -220,19 +242,8 @@ def gd_flow_bounds(
     shape ``(steps + 1, *w0.shape)``.  Introduced in *L3 and L10*, where the two
     inequalities are proved.
     """
-    check_finite_tensor("w0", w0)
-    k = check_positive("k", k)
-    if k <= 2:
-        raise ValueError(f"k must be > 2 for these bounds, got {k}")
-    alpha = check_positive("alpha", alpha)
-    lr = check_positive("lr", lr)
+    k, alpha, lr, x0 = _no_overshoot_x0(w0, k, alpha, lr)
     steps = check_positive_int("steps", steps)
-    x0 = lr * alpha * k * w0.abs() ** (k - 2)
-    if bool((x0 >= 1).any()):
-        raise ValueError(
-            "lr * alpha * k * |w0|**(k-2) must be < 1 for every entry of w0 "
-            f"(no step may overshoot zero), got a maximum of {float(x0.max()):.3g}"
-        )
     s = torch.arange(steps + 1, dtype=w0.dtype)
     upper = flow_solution(w0, k, alpha, lr * s).abs()
     gamma = (1 - x0) ** (-(k - 1))
@@ -255,13 +266,5 @@ def gd_flow_gap_bound(w0: torch.Tensor, k: float, alpha: float, lr: float) -> to
 
     Introduced in *L3 and L10*.
     """
-    check_finite_tensor("w0", w0)
-    k = check_positive("k", k)
-    if k <= 2:
-        raise ValueError(f"k must be > 2 for this bound, got {k}")
-    alpha = check_positive("alpha", alpha)
-    lr = check_positive("lr", lr)
-    x0 = lr * alpha * k * w0.abs() ** (k - 2)
-    if bool((x0 >= 1).any()):
-        raise ValueError("lr * alpha * k * |w0|**(k-2) must be < 1 for every entry of w0")
+    k, alpha, lr, x0 = _no_overshoot_x0(w0, k, alpha, lr)
     return 1 - (1 - x0) ** ((k - 1) / (k - 2))
