@@ -31,7 +31,7 @@ biases) work as in :mod:`torch.optim`: ``SGD([{"params": weights, "weight_decay"
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import torch
@@ -160,6 +160,13 @@ class _Base(torch.optim.Optimizer):
         with torch.enable_grad():
             return closure()
 
+    def _with_grads(self) -> Iterator[tuple[dict[str, Any], torch.Tensor, dict[str, Any]]]:
+        """``(group, p, state[p])`` for every parameter that has a gradient."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    yield group, p, self.state[p]
+
 
 class SGD(_Base):
     """Stochastic gradient descent with momentum and coupled or decoupled weight decay.
@@ -194,25 +201,21 @@ class SGD(_Base):
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
         """Update every parameter that has a gradient; return ``closure()`` if given."""
         loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                buf = None
-                if group["momentum"] != 0:
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = torch.zeros_like(p)
-                    buf = state["momentum_buffer"]
-                sgd_update_(
-                    p,
-                    p.grad,
-                    buf,
-                    lr=group["lr"],
-                    momentum=group["momentum"],
-                    weight_decay=group["weight_decay"],
-                    decoupled=group["decoupled"],
-                )
+        for group, p, state in self._with_grads():
+            buf = None
+            if group["momentum"] != 0:
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = torch.zeros_like(p)
+                buf = state["momentum_buffer"]
+            sgd_update_(
+                p,
+                p.grad,
+                buf,
+                lr=group["lr"],
+                momentum=group["momentum"],
+                weight_decay=group["weight_decay"],
+                decoupled=group["decoupled"],
+            )
         return loss
 
 
@@ -250,26 +253,22 @@ class Adam(_Base):
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
         """Update every parameter that has a gradient; return ``closure()`` if given."""
         loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
-                state["step"] += 1
-                adam_update_(
-                    p,
-                    p.grad,
-                    state["exp_avg"],
-                    state["exp_avg_sq"],
-                    state["step"],
-                    lr=group["lr"],
-                    betas=tuple(group["betas"]),
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    decoupled=group["decoupled"],
-                )
+        for group, p, state in self._with_grads():
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = torch.zeros_like(p)
+                state["exp_avg_sq"] = torch.zeros_like(p)
+            state["step"] += 1
+            adam_update_(
+                p,
+                p.grad,
+                state["exp_avg"],
+                state["exp_avg_sq"],
+                state["step"],
+                lr=group["lr"],
+                betas=tuple(group["betas"]),
+                eps=group["eps"],
+                weight_decay=group["weight_decay"],
+                decoupled=group["decoupled"],
+            )
         return loss
