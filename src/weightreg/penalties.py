@@ -13,10 +13,16 @@ Conventions
   ``(lambd / 2) * ||w||^2`` is the case ``k = 2`` with ``lambd = 2 * alpha / n``.
 * ``lk_grad`` is the analytic gradient of that mean, ``alpha * k * sign(w) * |w|**(k-1) / n``;
   at ``w = 0`` with ``k <= 1``, where no derivative exists, it returns ``0``.
-* The proximal operator of a function ``g`` with step ``t`` is
-  ``prox(z) = argmin_x 0.5 * (x - z)**2 + g(x)``, applied elementwise.  A proximal
-  gradient step on ``loss + g`` with learning rate ``lr`` is
-  ``w <- prox_{lr * g}(w - lr * grad loss(w))``.
+* The proximal operator of a function ``g`` is
+  ``prox_g(z) = argmin_x 0.5 * (x - z)**2 + g(x)``, applied elementwise.  The three operators
+  here take a step ``t``: ``prox_l1(z, t)`` is ``prox_g`` for ``g(x) = t * |x|``,
+  ``prox_lhalf(z, t)`` for ``g(x) = t * |x|**0.5``, and ``prox_l2(z, t)`` for
+  ``g(x) = (t / 2) * x**2`` (note the 1/2).  A proximal gradient step on ``loss + g`` with
+  learning rate ``lr`` is ``w <- prox_{lr * g}(w - lr * grad loss(w))``.
+* :func:`prox_lk` is the **only** place that maps the book's penalty to those operators:
+  the prox of ``lr * alpha * mean(|w|**k)`` over ``d`` weights is ``prox_l1(z, lr * alpha / d)``
+  for ``k = 1``, ``prox_lhalf(z, lr * alpha / d)`` for ``k = 0.5`` and
+  ``prox_l2(z, 2 * lr * alpha / d)`` for ``k = 2``.
 * :func:`penalty_descent` simulates gradient descent on the *per-weight* penalty
   ``alpha * |w|**k`` (no mean), every entry of ``w0`` being one independent weight.
 """
@@ -43,6 +49,8 @@ __all__ = [
     "prox_l1",
     "prox_l2",
     "prox_lhalf",
+    "prox_lk",
+    "PROX_KS",
     "lhalf_threshold",
     "penalty_descent",
 ]
@@ -185,6 +193,54 @@ def prox_l2(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     return z / (1 + t)
 
 
+PROX_KS = (0.5, 1.0, 2.0)
+"""The exponents ``k`` whose penalty has a closed-form proximal operator here."""
+
+
+def prox_lk(
+    z: torch.Tensor,
+    k: float | torch.Tensor,
+    alpha: float | torch.Tensor,
+    lr: float | torch.Tensor,
+    num_weights: int,
+) -> torch.Tensor:
+    r"""The proximal operator of the book's penalty ``lr * alpha * mean(|w|**k)``, elementwise.
+
+    For a weight vector of ``d = num_weights`` entries the penalty puts
+    ``lr * alpha / d * |w_j|**k`` on each entry, so with ``t = lr * alpha / d``
+
+    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2 + t |x|^k
+              = \begin{cases} \texttt{prox\_lhalf}(z, t) & k = 1/2 \\
+                              \texttt{prox\_l1}(z, t) & k = 1 \\
+                              \texttt{prox\_l2}(z, 2t) = z / (1 + 2t) & k = 2 \end{cases}
+
+    (``prox_l2`` is the prox of ``(t/2) x**2``, hence ``2t``).  ``k``, ``alpha`` and ``lr``
+    are numbers or tensors broadcastable against ``z`` (one value per row of a batched sweep:
+    shape ``(C, 1)`` for ``z`` of shape ``(C, d)``); every ``k`` must be in :data:`PROX_KS`.
+    Tested against the closed-form ridge and lasso solutions.  Introduced in *L1: exact zeros*.
+    """
+    check_finite_tensor("z", z)
+    num_weights = check_positive_int("num_weights", num_weights)
+    k_t = torch.as_tensor(k, dtype=z.dtype) if not isinstance(k, bool) else None
+    if k_t is None or not bool(torch.isin(k_t, torch.tensor(PROX_KS, dtype=z.dtype)).all()):
+        raise ValueError(f"k must be one of {PROX_KS} (a penalty with a closed-form prox), got {k}")
+    t = _check_t(torch.as_tensor(alpha, dtype=z.dtype) * torch.as_tensor(lr, dtype=z.dtype), z)
+    return _prox_lk(z, k_t, t / num_weights)
+
+
+def _prox_lk(z: torch.Tensor, k: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Unchecked kernel of :func:`prox_lk`: ``t`` is the per-entry threshold ``lr * alpha / d``."""
+    if k.numel() == 1:
+        kk = float(k)
+        if kk == 1.0:
+            return torch.sign(z) * torch.clamp(z.abs() - t, min=0)
+        if kk == 2.0:
+            return z / (1 + 2 * t)
+        return _prox_lhalf(z, t)
+    out = torch.where(k == 1.0, torch.sign(z) * torch.clamp(z.abs() - t, min=0), z / (1 + 2 * t))
+    return torch.where(k == 0.5, _prox_lhalf(z, t), out)
+
+
 def lhalf_threshold(t: float | torch.Tensor) -> float | torch.Tensor:
     r"""The jump point of :func:`prox_lhalf`: ``(3/2) * t**(2/3)``.
 
@@ -221,10 +277,14 @@ def prox_lhalf(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     :func:`prox_l1`; ``t = 0`` returns ``z``.  Introduced in *L0.5*.
     """
     check_finite_tensor("z", z)
-    t = _check_t(t, z)
+    return _prox_lhalf(z, _check_t(t, z))
+
+
+def _prox_lhalf(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    """Unchecked kernel of :func:`prox_lhalf`."""
     t_t = torch.as_tensor(t, dtype=z.dtype)
     a = z.abs()
-    keep = a > lhalf_threshold(t_t)
+    keep = a > 1.5 * t_t ** (2.0 / 3.0)  # lhalf_threshold, unchecked
     # phi is only evaluated where it is defined (|z| above the threshold > 0).
     a_safe = torch.where(keep, a, torch.ones_like(a))
     arg = torch.clamp(t_t / 4 * (a_safe / 3) ** -1.5, -1.0, 1.0)
