@@ -8,13 +8,14 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import optimize
 
 from weightreg.constraints import (
     ProjectedSGD,
+    ball_projection,
     project_l1_ball,
     project_l2_ball,
     project_linf_ball,
@@ -25,12 +26,19 @@ from weightreg.constraints import (
 from weightreg.data import load_array
 from weightreg.train import linreg, train
 
+# exactness is the point here: float64 (the float32 chapters' uses are tested explicitly)
+pytestmark = pytest.mark.usefixtures("float64_default")
+
 PROJECTIONS = {1: project_l1_ball, 2: project_l2_ball, math.inf: project_linf_ball}
 DUAL = {1: math.inf, 2: 2, math.inf: 1}
 
 
 def _norm(z: torch.Tensor, p: float) -> float:
-    return float(torch.linalg.vector_norm(z.flatten(), ord=p))
+    """||z||_p without underflow in the powers (a norm of 1e-262 is not 0)."""
+    m = z.abs().max()
+    if float(m) == 0.0:
+        return 0.0
+    return float(m) * float(torch.linalg.vector_norm(z.flatten() / m, ord=p))
 
 
 def _scipy_projection(w: np.ndarray, radius: float, p: float) -> np.ndarray:
@@ -112,6 +120,7 @@ radii = st.floats(0.0, 50.0, allow_nan=False)
 
 @settings(max_examples=200, deadline=None)
 @given(vectors, radii, st.sampled_from([1, 2, math.inf]))
+@example(np.array([9.49909023e-262, 0.0]), 0.0, 2)  # a norm whose square underflows
 def test_projection_properties(w, radius, p):
     """In the ball, idempotent, and optimal: the variational inequality holds exactly.
 
@@ -178,18 +187,59 @@ def test_projections_do_not_modify_input_and_keep_dtype():
         assert z.dtype == torch.float32
 
 
-def test_max_norm_matches_torch_renorm_and_batches():
+@pytest.mark.parametrize("dt", [torch.float32, torch.float64])  # hard.md runs in float32
+def test_max_norm_matches_torch_renorm_and_batches(dt):
     g = torch.Generator().manual_seed(0)
-    W = torch.randn(6, 10, generator=g)
+    W = torch.randn(6, 10, generator=g, dtype=dt)  # nn.Linear layout: (out, in), a unit is a row
     torch.testing.assert_close(
-        project_max_norm(W, 1.5), torch.renorm(W, 2, 0, 1.5), atol=1e-6, rtol=1e-6
+        project_max_norm(W, 1.5, layout="out_in"),
+        torch.renorm(W, 2, 0, 1.5),
+        atol=1e-6,
+        rtol=1e-6,
     )
-    Wb = torch.randn(3, 6, 10, generator=g)
-    c = torch.tensor([0.5, 1.0, 100.0]).reshape(3, 1, 1)
-    z = project_max_norm(Wb, c)
+    # the book's layout (in, out): a unit is a column; the same matrix transposed
+    torch.testing.assert_close(
+        project_max_norm(W.T, 1.5, layout="in_out"), torch.renorm(W, 2, 0, 1.5).T
+    )
+    Wb = torch.randn(3, 10, 6, generator=g, dtype=dt)  # configurations as rows: (C, in, out)
+    c = torch.tensor([0.5, 1.0, 100.0], dtype=dt).reshape(3, 1, 1)
+    z = project_max_norm(Wb, c, layout="in_out")
     for k in range(3):
-        torch.testing.assert_close(z[k], project_max_norm(Wb[k], float(c[k])))
+        torch.testing.assert_close(z[k], project_max_norm(Wb[k], float(c[k]), layout="in_out"))
+        assert (z[k].norm(dim=0) <= float(c[k]) * (1 + 1e-6)).all()
     assert torch.equal(z[2], Wb[2])  # a loose constraint changes nothing
+    assert z.dtype == dt
+
+
+def test_max_norm_layout_must_be_given_and_known():
+    W = torch.ones(3, 4)
+    with pytest.raises(TypeError, match="layout"):
+        project_max_norm(W, 1.0)
+    with pytest.raises(ValueError, match="layout must be one of"):
+        project_max_norm(W, 1.0, layout="rows")
+    # the two layouts constrain different vectors
+    assert not torch.equal(
+        project_max_norm(W, 1.0, layout="in_out"), project_max_norm(W, 1.0, layout="out_in")
+    )
+
+
+def test_max_norm_errors_name_its_own_arguments():
+    """The errors name max_norm and weight (they used to say radius and w)."""
+    W = torch.ones(3, 4)
+    with pytest.raises(ValueError, match="max_norm must be >= 0"):
+        project_max_norm(W, -1.0, layout="in_out")
+    with pytest.raises(ValueError, match="max_norm must be a number >= 0 or inf, got NaN"):
+        project_max_norm(W, math.nan, layout="in_out")
+    with pytest.raises(TypeError, match="max_norm must be a real number"):
+        project_max_norm(W, "1", layout="in_out")
+    with pytest.raises(TypeError, match="max_norm must be a real number"):
+        project_max_norm(W, True, layout="in_out")
+    with pytest.raises(ValueError, match="max_norm of shape"):
+        project_max_norm(torch.ones(2, 3, 4), torch.ones(2, 3, 1), layout="in_out")
+    with pytest.raises(ValueError, match="weight must contain only finite"):
+        project_max_norm(torch.tensor([[1.0, math.nan]]), 1.0, layout="in_out")
+    with pytest.raises(TypeError, match="weight must have a real floating dtype"):
+        project_max_norm(torch.ones(2, 2, dtype=torch.complex64), 1.0, layout="in_out")
 
 
 @pytest.mark.parametrize("proj", list(PROJECTIONS.values()))
@@ -231,8 +281,8 @@ def test_infinite_radius_is_no_constraint(proj):
 
 
 def test_max_norm_needs_a_matrix():
-    with pytest.raises(ValueError, match="at least 2 dimensions"):
-        project_max_norm(torch.ones(3), 1.0)
+    with pytest.raises(ValueError, match="weight must have at least 2 dimensions"):
+        project_max_norm(torch.ones(3), 1.0, layout="out_in")
 
 
 def test_projected_sgd_without_projection_is_torch_sgd():
@@ -261,7 +311,7 @@ def test_projected_sgd_matches_hand_written_steps_and_train_hook():
     def run(kind):
         w = torch.full((8, 1), 2.0, requires_grad=True)
         b = torch.zeros(1, requires_grad=True)
-        it = load_array((X, y), 10, shuffle=True, generator=torch.Generator().manual_seed(5))
+        it = load_array((X, y), 10, generator=torch.Generator().manual_seed(5))
         net = lambda X: linreg(X, w, b)  # noqa: E731
         if kind == "optimizer":
             opt = ProjectedSGD([{"params": [w], "project": proj}, {"params": [b]}], lr=0.05)
@@ -282,7 +332,7 @@ def test_projected_sgd_matches_hand_written_steps_and_train_hook():
     # and by hand: the first full pass reproduces the same iterates
     w = proj(torch.full((8, 1), 2.0))
     b = torch.zeros(1)
-    for Xb, yb in load_array((X, y), 10, shuffle=True, generator=torch.Generator().manual_seed(5)):
+    for Xb, yb in load_array((X, y), 10, generator=torch.Generator().manual_seed(5)):
         res = Xb @ w + b - yb
         w = proj(w - 0.05 * Xb.T @ res / len(Xb))
         b = b - 0.05 * res.mean()
@@ -290,7 +340,7 @@ def test_projected_sgd_matches_hand_written_steps_and_train_hook():
     bc = torch.zeros(1, requires_grad=True)
     opt = ProjectedSGD([{"params": [wc], "project": proj}, {"params": [bc]}], lr=0.05)
     opt.project_()
-    it = load_array((X, y), 10, shuffle=True, generator=torch.Generator().manual_seed(5))
+    it = load_array((X, y), 10, generator=torch.Generator().manual_seed(5))
     train(lambda X: linreg(X, wc, bc), [wc, bc], it, num_epochs=1, optimizer=opt)
     torch.testing.assert_close(wc.detach(), w)
     torch.testing.assert_close(bc.detach(), b)
@@ -331,17 +381,35 @@ def test_projected_gradient_descent_solves_constrained_least_squares():
     X, y = rng.normal(size=(50, 6)), rng.normal(size=50)
     Xt, yt = torch.tensor(X), torch.tensor(y)
     L = float(torch.linalg.eigvalsh(Xt.T @ Xt / 50).max())
-    radii = torch.tensor([0.05, 0.1, 0.2, 10.0]).reshape(-1, 1)
+    radii = torch.tensor([0.05, 0.1, 0.2, 10.0], dtype=torch.float64).reshape(-1, 1)
     grad = lambda W: (W @ Xt.T - yt) @ Xt / 50  # noqa: E731  rows are problems
-    W = projected_gradient_descent(
+    sol = projected_gradient_descent(
         grad,
-        torch.zeros(4, 6),
-        lambda W: project_l2_ball(W, radii, dim=-1),
+        lambda W: project_l2_ball(W, radii, dim=1),
+        torch.zeros(4, 6, dtype=torch.float64),
         lr=1 / L,
-        num_steps=3000,
+        steps=3000,
     )
+    assert not sol.diverged.any()
     for k, r in enumerate(radii.flatten().tolist()):
-        np.testing.assert_allclose(W[k].numpy(), _ridge_norm_match(X, y, r), atol=1e-10)
+        np.testing.assert_allclose(sol.W[k].numpy(), _ridge_norm_match(X, y, r), atol=1e-10)
+
+
+def _fista_reference(grad, project, W0, lr, steps):
+    """The former loop of projected_gradient_descent (batched FISTA with gradient restart),
+    kept here as an independent reference for the one solver in weightreg.proximal."""
+    w = project(W0.clone())
+    shape = (w.shape[0], *([1] * (w.dim() - 1)))
+    t = torch.ones(shape, dtype=w.dtype)
+    v = w
+    for _ in range(steps):
+        w_new = project(v - lr * grad(v))
+        prod = ((v - w_new) * (w_new - w)).flatten(1).sum(dim=1).reshape(shape)
+        t = torch.where(prod > 0, torch.ones_like(t), t)
+        t_new = (1 + torch.sqrt(1 + 4 * t * t)) / 2
+        v = w_new + (t - 1) / t_new * (w_new - w)
+        w, t = w_new, t_new
+    return w
 
 
 def test_accelerated_pgd_solves_the_l1_constrained_lasso():
@@ -356,39 +424,192 @@ def test_accelerated_pgd_solves_the_l1_constrained_lasso():
     Xt, yt = torch.tensor(X), torch.tensor(y)
     L = float(torch.linalg.eigvalsh(Xt.T @ Xt / 15).max())
     grad = lambda W: (W @ Xt.T - yt) @ Xt / 15  # noqa: E731
+    W0 = torch.zeros(3, 40, dtype=torch.float64)
 
     def proj(W):
-        return project_l1_ball(W, radii, dim=-1)
+        return project_l1_ball(W, radii, dim=1)
 
-    W = projected_gradient_descent(
-        grad, torch.zeros(3, 40), proj, lr=1 / L, num_steps=3000, accelerated=True, batched=True
-    )
+    W = projected_gradient_descent(grad, proj, W0, lr=1 / L, steps=3000, accelerate=True).W
     torch.testing.assert_close(W, W_ref, atol=1e-9, rtol=0)
     # the multiplier of the L1 constraint is the lasso's alpha: ||grad||_inf = alpha
     torch.testing.assert_close(
         grad(W).abs().amax(dim=1), torch.tensor(alphas.copy()), atol=1e-9, rtol=0
     )
-    # batched restarts are per problem: each row alone gives the same iterates
-    Wb = projected_gradient_descent(
-        grad, torch.zeros(3, 40), proj, lr=1 / L, num_steps=300, accelerated=True, batched=True
-    )
+    # the same solution as the former hand-written FISTA loop (which started its momentum one
+    # step later, so the iterates differ on the way)
+    torch.testing.assert_close(W, _fista_reference(grad, proj, W0, 1 / L, 3000), atol=1e-9, rtol=0)
+    Wb = projected_gradient_descent(grad, proj, W0, lr=1 / L, steps=300, accelerate=True).W
+    # restarts are per problem: each row alone gives the same iterates
     for k in range(3):
         wk = projected_gradient_descent(
             grad,
-            torch.zeros(40),
-            lambda w, k=k: project_l1_ball(w, radii[k]),
+            lambda w, k=k: project_l1_ball(w, radii[k : k + 1], dim=1),
+            W0[k : k + 1],
             lr=1 / L,
-            num_steps=300,
-            accelerated=True,
-        )
-        torch.testing.assert_close(Wb[k], wk, atol=1e-12, rtol=0)
+            steps=300,
+            accelerate=True,
+        ).W
+        torch.testing.assert_close(Wb[k : k + 1], wk, atol=1e-12, rtol=0)
     # and plain PGD is slower: after the same 300 steps it is further from the solution
-    W_plain = projected_gradient_descent(grad, torch.zeros(3, 40), proj, lr=1 / L, num_steps=300)
+    W_plain = projected_gradient_descent(grad, proj, W0, lr=1 / L, steps=300).W
     assert (W_plain - W_ref).norm() > 3 * (Wb - W_ref).norm()
 
 
 def test_projected_gradient_descent_checks():
-    with pytest.raises(ValueError, match="num_steps must be >= 1"):
-        projected_gradient_descent(lambda w: w, torch.ones(2), lambda w: w, lr=0.1, num_steps=0)
-    with pytest.raises(TypeError, match="callables"):
-        projected_gradient_descent(None, torch.ones(2), lambda w: w, lr=0.1, num_steps=1)
+    W0, ident = torch.ones(1, 2), lambda w: w  # noqa: E731
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        projected_gradient_descent(ident, ident, W0, lr=0.1, steps=0)
+    with pytest.raises(TypeError, match="grad must be a callable"):
+        projected_gradient_descent(None, ident, W0, lr=0.1, steps=1)
+    with pytest.raises(TypeError, match="project must be a callable"):
+        projected_gradient_descent(ident, 3, W0, lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="project must return a tensor of W0's shape"):
+        projected_gradient_descent(ident, lambda w: w[:, :1], W0, lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="W0 must have a first dimension"):
+        projected_gradient_descent(ident, ident, torch.tensor(1.0), lr=0.1, steps=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"accelerate": "False"}, TypeError, "accelerate must be True or False"),
+        ({"accelerate": 0}, TypeError, "accelerate must be True or False"),
+        ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"lr": -1.0}, ValueError, "lr must be > 0"),
+        ({"lr": math.nan}, ValueError, "lr must be finite"),
+        ({"lr": True}, TypeError, "lr must be a real number"),
+        ({"lr": "0.1"}, TypeError, "lr must be a real number"),
+        ({"lr": None}, TypeError, "lr must be a real number"),
+        ({"lr": [0.1]}, TypeError, "lr must be a real number"),
+        ({"lr": torch.tensor([0.1, -0.1])}, ValueError, "lr must be > 0"),
+        ({"lr": torch.ones(3)}, ValueError, "lr must be a number > 0 or one value per row"),
+        ({"steps": 2.0}, TypeError, "steps must be an int"),
+        ({"steps": True}, TypeError, "steps must be an int"),
+        ({"W0": torch.ones(2, 2, dtype=torch.long)}, TypeError, "W0 must have a real floating"),
+        ({"W0": torch.ones(2, 2, dtype=torch.complex64)}, TypeError, "W0 must have a real"),
+        ({"W0": torch.tensor([[1.0, math.inf]])}, ValueError, "W0 must contain only finite"),
+        ({"W0": [[1.0, 2.0]]}, TypeError, "W0 must be a torch.Tensor"),
+    ],
+)
+def test_projected_gradient_descent_bad_inputs(kwargs, error, match):
+    args = {"W0": torch.ones(2, 2), "lr": 0.1, "steps": 3} | kwargs
+    W0 = args.pop("W0")
+    with pytest.raises(error, match=match):
+        projected_gradient_descent(
+            lambda w: w, lambda w: project_l2_ball(w, 1.0, dim=1), W0, **args
+        )
+
+
+def test_projected_gradient_descent_reports_divergence_instead_of_nan():
+    """A too-large lr used to return NaN without a word; now the divergence policy applies."""
+    from weightreg.divergence import DivergenceWarning, TrainingDiverged
+
+    grad = lambda W: 1e3 * W  # noqa: E731  L = 1000: lr = 10 diverges
+    with pytest.raises(TrainingDiverged, match="lower lr"):
+        projected_gradient_descent(grad, lambda w: w, torch.ones(3, 2), lr=10.0, steps=200)
+    # radius inf in one row (no constraint): that row diverges, the bounded rows do not
+    radii = torch.tensor([[math.inf], [1.0], [2.0]])
+
+    def proj(W):
+        return project_l2_ball(W, radii, dim=1)
+
+    with pytest.warns(DivergenceWarning, match="1 of 3 rows diverged"):
+        sol = projected_gradient_descent(grad, proj, torch.ones(3, 2), lr=10.0, steps=200)
+    assert sol.diverged.tolist() == [True, False, False]
+    assert sol.W[0].isnan().all() and sol.W[1:].isfinite().all()
+
+
+def test_add_param_group_checks_lr_and_project():
+    """D8: ProjectedSGD.add_param_group accepted lr = -5."""
+    w, b = torch.ones(2, requires_grad=True), torch.ones(1, requires_grad=True)
+    opt = ProjectedSGD([w], lr=0.1)
+    with pytest.raises(ValueError, match="lr of param group 1 must be > 0"):
+        opt.add_param_group({"params": [b], "lr": -5})
+    with pytest.raises(TypeError, match="lr of param group 1 must be a real number"):
+        opt.add_param_group({"params": [b], "lr": "0.1"})
+    with pytest.raises(TypeError, match="project of param group 1 must be a callable"):
+        opt.add_param_group({"params": [b], "project": 3})
+    assert len(opt.param_groups) == 1
+    opt.add_param_group({"params": [b]})  # inherits the checked default lr
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["project"] is None
+    with pytest.raises(ValueError, match="lr of param group 0 must be > 0"):
+        ProjectedSGD([{"params": [w], "lr": 0.0}], lr=0.1)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        ProjectedSGD([w], lr=True)
+    with pytest.raises(TypeError, match="params must be an iterable"):
+        ProjectedSGD(None, lr=0.1)
+    with pytest.raises(TypeError, match="params must be an iterable"):
+        ProjectedSGD(w, lr=0.1)
+    with pytest.raises(ValueError, match="params must not be empty"):
+        ProjectedSGD([], lr=0.1)
+
+
+def test_projected_update_names_the_parameter_without_gradient():
+    """D8: projected_update raised an opaque TypeError (add_ on None) for a missing gradient."""
+    w, b = torch.ones(2, requires_grad=True), torch.ones(1, requires_grad=True)
+    w.grad = torch.ones(2)
+    up = projected_update([None, None])
+    with pytest.raises(ValueError, match=r"params\[1\] has no gradient"):
+        up([w, b], 0.1)
+    with pytest.raises(TypeError, match="projections must be a sequence"):
+        projected_update(lambda w: w)
+
+
+def test_optimizer_and_hook_take_the_same_step():
+    g = torch.Generator().manual_seed(4)
+    W0, G = torch.randn(3, 5, generator=g), torch.randn(3, 5, generator=g)
+    radii = torch.tensor([[0.1], [1.0], [math.inf]])
+
+    def proj(W):
+        return project_l2_ball(W, radii, dim=1)
+
+    a, b = W0.clone().requires_grad_(), W0.clone().requires_grad_()
+    a.grad, b.grad = G.clone(), G.clone()
+    ProjectedSGD([a], lr=0.3, project=proj).step()
+    projected_update([proj])([b], 0.3)
+    assert torch.equal(a.detach(), b.detach())  # one step rule
+    torch.testing.assert_close(a.detach(), proj(W0 - 0.3 * G))
+
+
+@pytest.mark.parametrize("p", [1, 2, math.inf])
+@pytest.mark.parametrize("dt", [torch.float32, torch.float64])
+def test_ball_projection_equals_the_checked_projections(p, dt):
+    g = torch.Generator().manual_seed(7)
+    W = torch.randn(5, 8, generator=g, dtype=dt) * 2
+    radii = torch.tensor([[0.0], [0.5], [1.0], [3.0], [math.inf]])
+    project = ball_projection(p, radii, dim=1)
+    for _ in range(2):  # the second call takes the cached path
+        assert torch.equal(project(W), PROJECTIONS[p](W, radii, dim=1))
+    # a new shape is checked again: a radius per row does not fit 4 rows
+    with pytest.raises(ValueError, match="radius of shape"):
+        project(W[:4])
+    whole = ball_projection(p, 1.5)
+    assert torch.equal(whole(W), PROJECTIONS[p](W, 1.5))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        ((3, 1.0), {}, ValueError, "p must be one of 1, 2, inf"),
+        ((True, 1.0), {}, ValueError, "p must be one of"),
+        (("2", 1.0), {}, ValueError, "p must be one of"),
+        ((2, -1.0), {}, ValueError, "radius must be >= 0"),
+        ((2, math.nan), {}, ValueError, "radius must be a number >= 0 or inf, got NaN"),
+        ((2, "1"), {}, TypeError, "radius must be a real number"),
+        ((2, torch.tensor([1, 2])), {}, TypeError, "radius must be a real number or a real"),
+        ((2, 1.0), {"dim": 1.5}, TypeError, "dim must be None or an int"),
+    ],
+)
+def test_ball_projection_bad_inputs(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ball_projection(*args, **kwargs)
+
+
+def test_ball_projection_checks_w_on_first_sight():
+    project = ball_projection(2, 1.0, dim=1)
+    with pytest.raises(TypeError, match="w must be a torch.Tensor"):
+        project([1.0, 2.0])
+    with pytest.raises(TypeError, match="w must have a real floating dtype"):
+        project(torch.ones(2, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="dim must lie in"):
+        project(torch.ones(3))
