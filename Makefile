@@ -3,19 +3,24 @@
 #   make test     install, lint, build from scratch with warnings as errors, run every test
 #   make lab      open the chapters in JupyterLab
 #   make student  write the student edition into _build/student
-#   make bench    time the batched hyper-parameter sweep against a Python loop
+#   make bench    time the batched hyper-parameter sweep; time the book's execution per page
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-JB := $(BIN)/jupyter-book
+# Pages executed at once (Sphinx reads in parallel; MyST-NB executes a page as it is read).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# jupyter-book build, with -j (tools/jb.py: its command line has none)
+JB := $(BIN)/python tools/jb.py -j $(JOBS)
 JBFLAGS := -W -n --keep-going
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _vendor/mathjax/tex-chtml.js
 TEST_OUT := _build/test
 # Inputs whose change invalidates executed results: the cache is keyed on notebook code only.
+# Not tools/: the build tooling is imported by no chapter; the instructor page, which reads the
+# chapters' sources with tools/homework.py, is executed again when they change (_ext/bookext.py).
 EXEC_INPUTS := requirements.txt requirements-nodeps.txt $(wildcard src/weightreg/*.py src/weightreg/*/*.py)
 
 .PHONY: install book test lab lint clean bench student browser logs
@@ -68,6 +73,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests bench tools _ext
 
+# The book executes twice: the strict build (pages in parallel), then the student edition,
+# started by the tests in the background as soon as they are collected; tests/test_book.py
+# compares every glued value of the two executions (see tests/conftest.py).
 test: install browser lint
 	rm -rf $(TEST_OUT)
 	$(JB) build . --path-output $(TEST_OUT) $(JBFLAGS) \
@@ -80,10 +88,12 @@ lab: install
 # Student edition (tools/student.py): _build/student/html (no solutions) and one notebook per
 # chapter in _build/student/notebooks (solution cells replaced by their stubs, no outputs).
 student: install
-	$(BIN)/python tools/student.py --out _build/student --jobs 2
+	$(BIN)/python tools/student.py --out _build/student --jobs $(JOBS)
 
+# The sweep benchmark, then the book's execution times (a fresh build into _build/bench).
 bench: install
 	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/book.py --jobs $(JOBS) --out _build/bench
 
 clean:
 	rm -rf _build

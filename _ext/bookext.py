@@ -12,6 +12,12 @@
   the network.
 * **Math in the bibliography.** ``$...$`` in a BibTeX title (``$\\ell_1$-ball``)
   becomes real inline math, typeset by MathJax, instead of raw TeX.
+* **Pages that read the book's sources.** The instructor page builds its tables from every
+  chapter's source with ``tools/homework.py`` when it executes. The execution cache knows
+  only a page's own code, so the pages named in the config value ``bookext_source_readers``
+  lose their cached execution and are read (so executed) again whenever another page's
+  source, ``_toc.yml`` or a file of ``tools/`` changes, and only then: a chapter edit
+  re-executes that chapter and this page.
 * **The API page.** Headings in docstrings (``Conventions`` underlined) become rubrics. The
   directive ``{weightreg-api}`` documents one module of
   :mod:`weightreg` per line of its body, in a section of its own that first links the
@@ -29,10 +35,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 import os
 import re
+from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
@@ -88,6 +96,58 @@ def _check_offline_assets(
                     type="bookext",
                     subtype="offline",
                 )
+
+
+# --- pages that read the book's sources ------------------------------------------------------
+
+
+def sources_digest(srcdir: Path | str, docnames: set[str] | list[str], skip: str) -> str:
+    """Hash of what a source-reading page depends on: every page's source but ``skip``'s own,
+    ``_toc.yml`` and the files of ``tools/``."""
+    root = Path(srcdir)
+    files = [root / "_toc.yml", *sorted((root / "tools").glob("*.py"))]
+    for docname in sorted(set(docnames) - {skip}):
+        files += [root / f"{docname}{suffix}" for suffix in (".md", ".ipynb")]
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _source_readers_outdated(
+    app: Sphinx, env: object, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Execute and read again the pages of ``bookext_source_readers`` whose inputs changed."""
+    digests = getattr(env, "bookext_source_digests", None)
+    if digests is None:
+        digests = env.bookext_source_digests = {}
+    stale = []
+    for docname in app.config.bookext_source_readers:
+        if docname not in env.found_docs:
+            continue
+        digest = sources_digest(app.srcdir, env.found_docs, docname)
+        if digests.get(docname) != digest:
+            _forget_execution(env, Path(app.srcdir), docname)
+            if docname not in added | changed:
+                stale.append(docname)
+        digests[docname] = digest
+    return stale
+
+
+def _forget_execution(env: object, srcdir: Path, docname: str) -> None:
+    """Remove ``docname``'s executed notebooks from MyST-NB's jupyter-cache, if any."""
+    config = getattr(env, "mystnb_config", None)
+    path = getattr(config, "execution_cache_path", "") or ""
+    if not path or not (Path(path) / "global.db").is_file():
+        return
+    from jupyter_cache import get_cache
+
+    cache = get_cache(path)
+    sources = {(srcdir / f"{docname}{suffix}").resolve() for suffix in (".md", ".ipynb")}
+    for record in cache.list_cache_records():
+        if Path(record.uri).resolve() in sources:
+            cache.remove_cache(record.pk)
 
 
 # --- math in the bibliography --------------------------------------------------------------
@@ -223,6 +283,8 @@ def setup(app: Sphinx) -> dict:  # noqa: D103
     os.environ["WEIGHTREG_STATIC_WIDGETS"] = "1"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ["PYTHONHASHSEED"] = "0"
+    app.add_config_value("bookext_source_readers", [], "env", types=[list])
+    app.connect("env-get-outdated", _source_readers_outdated)
     app.connect("builder-inited", _drop_thebe)
     app.connect("html-page-context", _check_offline_assets, priority=900)
     app.add_post_transform(BibliographyMath)

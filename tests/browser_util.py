@@ -9,7 +9,9 @@ the network shows it. :func:`check_page` returns a :class:`PageReport` listing w
   element MathJax did not typeset, a MathJax error, or MathJax not loading;
 * ``images``: an ``<img>`` that did not load (``naturalWidth == 0``);
 * ``outputs``: an execution error, a traceback, a warning on stderr, a docutils error box;
-* ``explorers``: an explorer whose image does not change when its slider moves;
+* ``explorers``: an explorer whose image does not change when its slider moves, or changes to
+  another frame than the one of the values its sliders show (read from the frames and labels
+  embedded in the page);
 * ``links``: an internal link to a missing file or a missing anchor;
 * ``network``: a request to anything but 127.0.0.1, or a local resource that failed (404);
 * ``scripts``: a JavaScript error on the console.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 import html.parser
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -237,8 +240,44 @@ def _press(driver: object, slider: object, key: str) -> None:
     slider.send_keys(key)
 
 
+_EMBEDDED = re.compile(
+    r"var frames = (?P<frames>\{.*?\}), names = (?P<names>\[.*?\]), "
+    r"labels = (?P<labels>\{.*?\});",
+    re.DOTALL,
+)
+
+
+def embedded_frames(script: str) -> tuple[dict[str, str], list[str], dict[str, list[str]]]:
+    """(frames, names, labels) as an explorer's script embeds them (``weightreg.widgets``)."""
+    m = _EMBEDDED.search(script)
+    if m is None:
+        raise ValueError("no frames, names and labels in the explorer's script")
+    return json.loads(m["frames"]), json.loads(m["names"]), json.loads(m["labels"])
+
+
+def frame_problem(state: dict, frames: dict[str, str], names: list[str], labels: dict) -> str:
+    """What is wrong with an explorer's ``state`` (:data:`_EXPLORER_STATE_JS`), or ``""``.
+
+    The image must be the frame of the values the sliders are at (frames are keyed
+    ``"i,j,..."`` by the index of each slider's value) and each slider's value shown.
+    """
+    key = ",".join(state["values"])
+    if key not in frames:
+        return f"the sliders are at {key}, which has no frame"
+    if state["src"] != "data:image/png;base64," + frames[key]:
+        shown = next((k for k, f in frames.items() if state["src"].endswith(f)), "none")
+        return f"the sliders are at {key} but the image is frame {shown}"
+    if state["key"] != key:
+        return f"the sliders are at {key} but the image says it is frame {state['key']}"
+    want = [labels[n][int(v)] for n, v in zip(names, state["values"], strict=True)]
+    if state["outputs"] != want:
+        return f"the values shown are {state['outputs']}, not {want}"
+    return ""
+
+
 def check_explorers(driver: object, report: PageReport) -> None:
-    """Move every slider of every explorer with the keyboard; the image must change."""
+    """Move every slider of every explorer with the keyboard: the image must change, to the
+    frame of the values the sliders now show."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -252,6 +291,14 @@ def check_explorers(driver: object, report: PageReport) -> None:
         if not sliders or not img:
             report.add("explorers", f"{name}: no slider or no img.wr-frame")
             continue
+        # the frames the page embeds; without them (no script) the sliders cannot work, which
+        # the moves below report
+        scripts = root.find_elements(By.TAG_NAME, "script")
+        try:
+            text = scripts[0].get_attribute("textContent") if scripts else ""
+            frames, names, labels = embedded_frames(text)
+        except ValueError:
+            frames = None
         for j, slider in enumerate(sliders):
             before = driver.execute_async_script(_EXPLORER_STATE_JS, i)
             at_max = slider.get_attribute("value") == slider.get_attribute("max")
@@ -272,6 +319,8 @@ def check_explorers(driver: object, report: PageReport) -> None:
                 report.add("explorers", f"{label}: the new image does not load")
             elif after["outputs"] == before["outputs"]:
                 report.add("explorers", f"{label}: the value shown did not change")
+            elif frames and (problem := frame_problem(after, frames, names, labels)):
+                report.add("explorers", f"{label}: {problem}")
             # put it back, so the next slider starts from the initial frame
             _press(driver, slider, Keys.END if at_max else Keys.HOME)
 

@@ -7,6 +7,7 @@ tests/test_offline.py); these are the unit tests of its pieces.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -139,3 +140,107 @@ def test_every_public_module_is_on_the_api_page():
     }
     missing = sorted(modules - listed)
     assert not missing, f"add to the weightreg-api block of book/reference/api.md: {missing}"
+
+
+# --- pages that read the book's sources (the instructor page) ------------------------------
+
+
+def _tiny_book(root: Path) -> None:
+    (root / "book").mkdir()
+    (root / "tools").mkdir()
+    (root / "_toc.yml").write_text("root: book/index\n")
+    for name in ("index", "chapter", "instructors"):
+        (root / "book" / f"{name}.md").write_text(f"# {name}\n")
+    (root / "tools" / "homework.py").write_text("KINDS = ()\n")
+
+
+def _outdated(root: Path, env: types.SimpleNamespace, changed=()) -> list[str]:
+    app = types.SimpleNamespace(
+        srcdir=str(root), config=types.SimpleNamespace(bookext_source_readers=["book/instructors"])
+    )
+    return bookext._source_readers_outdated(app, env, set(), set(changed), set())
+
+
+def test_the_instructor_page_is_read_again_when_a_source_or_a_tool_changes(tmp_path):
+    _tiny_book(tmp_path)
+    env = types.SimpleNamespace(found_docs={"book/index", "book/chapter", "book/instructors"})
+    assert _outdated(tmp_path, env) == ["book/instructors"]  # no digest yet: read it
+    assert _outdated(tmp_path, env) == []  # nothing changed: the cached page stands
+    (tmp_path / "book" / "instructors.md").write_text("# edited\n")
+    assert _outdated(tmp_path, env) == []  # its own source: Sphinx sees that change itself
+    (tmp_path / "book" / "chapter.md").write_text("# chapter\n\nA new exercise.\n")
+    assert _outdated(tmp_path, env, changed={"book/chapter"}) == ["book/instructors"]
+    assert _outdated(tmp_path, env) == []
+    (tmp_path / "tools" / "homework.py").write_text("KINDS = ('code',)\n")
+    assert _outdated(tmp_path, env) == ["book/instructors"]
+    (tmp_path / "_toc.yml").write_text("root: book/index\nparts: []\n")
+    assert _outdated(tmp_path, env) == ["book/instructors"]
+    env.found_docs.discard("book/instructors")
+    assert _outdated(tmp_path, env) == []  # not in this book
+
+
+def test_the_instructor_page_is_configured_as_a_source_reader():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["sphinx"]["config"]["bookext_source_readers"] == ["book/reference/instructors"]
+    assert "tools" in (ROOT / "book/reference/instructors.md").read_text()
+
+
+def test_a_stale_source_reader_loses_its_cached_execution(tmp_path):
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    _tiny_book(tmp_path)
+    page, other = tmp_path / "book" / "instructors.md", tmp_path / "book" / "chapter.md"
+    cache = get_cache(str(tmp_path / "cache"))
+    for path, code in ((page, "1"), (other, "2")):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code, execution_count=1)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        cache.cache_notebook_bundle(CacheBundleIn(nb, str(path)))
+    assert len(cache.list_cache_records()) == 2
+    env = types.SimpleNamespace(
+        found_docs={"book/index", "book/chapter", "book/instructors"},
+        mystnb_config=types.SimpleNamespace(execution_cache_path=str(tmp_path / "cache")),
+    )
+    assert _outdated(tmp_path, env) == ["book/instructors"]
+    assert [Path(r.uri) for r in cache.list_cache_records()] == [other]
+
+
+# --- tools/jb.py: jupyter-book with pages read in parallel ----------------------------------
+
+
+def test_pages_start_slowest_first_one_per_batch(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    jb = importlib.import_module("jb")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "a.md").write_text("```{code-cell} ipython3\n1\n```\n" * 3)
+    (tmp_path / "book" / "b.md").write_text("# text only\n")
+    (tmp_path / "book" / "c.md").write_text(":::{code-cell} ipython3\n1\n:::\n")
+    docs = ["book/a", "book/b", "book/c", "book/d"]
+    assert jb.slowest_first(docs, {}, tmp_path) == [["book/a"], ["book/c"], ["book/b"], ["book/d"]]
+    known = {"book/c": 40.0, "book/b": 0.5}
+    assert jb.slowest_first(docs, known, tmp_path)[:2] == [["book/c"], ["book/a"]]
+    assert jb.page_times(tmp_path / "no-cache") == {}
+
+
+def test_bench_reads_each_pages_time_from_the_build_log(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_book", ROOT / "bench" / "book.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    (tmp_path / "_toc.yml").write_text("root: book/a\n")
+    log = (
+        f"\x1b[01mreading sources...\x1b[39;49;00m\n{tmp_path}/book/a.md: Executing notebook\n"
+        f"{tmp_path}/book/a.md: Executed notebook in 12.50 seconds [mystnb]\n"
+        f"{tmp_path}/book/lk/b.md: Executed notebook in 30.25 seconds [mystnb]\n"
+        f"{tmp_path}/book/lk/b.md: Using cached notebook: ID=3 [mystnb]\n"
+    )
+    times = bench.executed_times(log)
+    assert times == {"book/a": 12.5, "book/lk/b": 30.25}
+    text = bench.report(times, wall=25.0, jobs=2)
+    lines = text.splitlines()
+    assert lines[1].split() == ["book/lk/b", "30.2", ">", "25", "s"]  # the slowest first
+    assert lines[2].split() == ["book/a", "12.5"]
+    assert "wall / sum of page times: 0.58 (target <= 0.6: met)" in text
+    assert "slowest page: 30.2 s (target <= 25 s: NOT met)" in text

@@ -74,6 +74,11 @@ def _synthetic_site(folder: Path) -> dict[str, str]:
     hidden = explorer(_draw, {"k": [1, 2], "alpha": [1.0]}, live=False)._repr_html_()
     hidden_html = f"<details><summary>Show output</summary>{hidden}</details>"
     dead_html = live_html.split("<script>")[0] + "</div>"
+    # sliders that show another frame than the one of their values (indices read backwards)
+    good_lookup = 'var frame = frames[key.join(",")];'
+    wrong_html = explorer(_draw, {"k": [1, 2], "alpha": [0.5, 1.0]}, live=False)._repr_html_()
+    assert good_lookup in wrong_html
+    wrong_html = wrong_html.replace(good_lookup, 'var frame = frames[key.reverse().join(",")];')
     frame = base64.b64decode(next(iter(demo.frames.values())))
     (folder / "figure.png").write_bytes(frame)
     (folder / "mathjax").symlink_to(MATHJAX, target_is_directory=True)
@@ -113,6 +118,7 @@ def _synthetic_site(folder: Path) -> dict[str, str]:
             "/x.py:3: UserWarning: the loss diverged</pre></div></div></div>",
         ),
         "dead_explorer.html": ("", dead_html),
+        "wrong_frame.html": ("", wrong_html),
         "dead_link.html": (
             "",
             '<a href="nowhere.html">gone</a> <a href="other.html#no-such-anchor">lost</a>',
@@ -133,6 +139,7 @@ def _synthetic_site(folder: Path) -> dict[str, str]:
         "error_output.html": "outputs",
         "stderr_warning.html": "outputs",
         "dead_explorer.html": "explorers",
+        "wrong_frame.html": "explorers",
         "dead_link.html": "links",
         "external.html": "network",
         "js_error.html": "scripts",
@@ -173,6 +180,7 @@ def test_a_clean_page_passes_every_check(synthetic):
         "error_output.html",
         "stderr_warning.html",
         "dead_explorer.html",
+        "wrong_frame.html",
         "dead_link.html",
         "external.html",
         "js_error.html",
@@ -194,6 +202,39 @@ def test_flags_name_the_defect(synthetic):
     assert any("jsdelivr" in m for m in synthetic["external.html"][1].problems["network"])
     dead = synthetic["dead_explorer.html"][1].problems["explorers"]
     assert any("did not change" in m for m in dead)
+    wrong = synthetic["wrong_frame.html"][1].problems["explorers"]
+    assert any("sliders are at 1,0 but the image is frame 0,1" in m for m in wrong), wrong
+
+
+def test_scrubbing_a_slider_shows_the_frame_drawn_for_its_value(driver, tmp_path):
+    """Scrub the sliders of an explorer as a reader does; after each move the image must be
+    the figure that ``draw`` makes for the values now selected (rendered here on its own)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    controls = {"k": [1, 2, 3], "alpha": [0.5, 1.0]}
+    page = explorer(_draw, controls, title="scrub", live=False)._repr_html_()
+    (tmp_path / "scrub.html").write_text(
+        HEAD.format(title="scrub", mathjax="", body=page), encoding="utf-8"
+    )
+    with serve(tmp_path) as base:
+        driver.get(base + "scrub.html")
+        k, alpha = driver.find_elements(By.CSS_SELECTOR, "div.wr-explorer input[type=range]")
+        moves = [
+            (k, Keys.END, 3, 0.5),
+            (alpha, Keys.END, 3, 1.0),
+            (k, Keys.ARROW_LEFT, 2, 1.0),
+            (alpha, Keys.HOME, 2, 0.5),
+        ]
+        for slider, key, k_value, alpha_value in moves:
+            slider.send_keys(key)
+            shown = driver.find_element(By.CSS_SELECTOR, "img.wr-frame").get_attribute("src")
+            alone = explorer(_draw, {"k": [k_value], "alpha": [alpha_value]}, live=False)
+            assert shown == "data:image/png;base64," + alone.frames["0,0"], (
+                f"not the figure of k={k_value}, alpha={alpha_value}"
+            )
+            values = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "output")]
+            assert values == [str(k_value), str(alpha_value).removesuffix(".0")]
 
 
 # --- the book ----------------------------------------------------------------------------

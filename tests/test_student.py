@@ -1,43 +1,35 @@
-"""The student edition: ``weightreg.homework`` (stubs, solution removal, exercise parsing) and
+"""The student edition: ``tools/homework.py`` (stubs, solution removal, exercise parsing) and
 ``tools/student.py`` (``make student``), on a fixture book and on the real one.
 
 The real student edition is written once per session into a temporary folder (executing
-every chapter from scratch); the reference solutions are checked in the instructor notebooks
-that ``make test`` executed (``$BOOK_HTML/../jupyter_execute``).
+every chapter from scratch, in the background: see ``conftest.py``); the reference solutions
+are checked in the instructor notebooks that ``make test`` executed
+(``$BOOK_HTML/../jupyter_execute``).
 """
 
 from __future__ import annotations
 
 import functools
 import html
-import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
 
+import homework  # tools/homework.py (conftest.py puts tools/ on the path)
 import nbformat
 import pytest
+from conftest import load_student_tool
+from homework import HomeworkError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from weightreg import homework
 from weightreg.check._core import NOT_DONE
-from weightreg.homework import HomeworkError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "homework"
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["student_tool"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-student = _load_tool()
+student = load_student_tool()
 
 SOLUTION = '''# STUDENT: Complete my_l2_penalty: return lambd / 2 times ||w||^2.
 def my_l2_penalty(w, lambd):
@@ -266,6 +258,23 @@ def test_a_solution_cell_needs_a_check_cell_after_it():
         homework.student_notebook(nb, where="book/x")
 
 
+def test_messages_number_identical_cells_by_position():
+    """Defect 16: cells were numbered by content (``nb.cells.index``), so the second of two
+    identical solution cells was reported as the first one."""
+    nb = _nb(
+        ("code", SOLUTION, ["solution"]),
+        ("code", "check.l2_penalty(my_l2_penalty)", ["check"]),
+        ("code", SOLUTION, ["solution"]),
+        ("code", "print(1)", []),
+    )
+    nb.nbformat_minor = 4  # no cell ids, as in notebooks written before nbformat 4.5
+    for cell in nb.cells:
+        del cell["id"]
+    assert nb.cells[0] == nb.cells[2]
+    with pytest.raises(HomeworkError, match=r"^book/x, cell 3: a solution cell must be followed"):
+        homework.student_notebook(nb, where="book/x")
+
+
 def test_a_check_cell_must_call_a_check():
     nb = _nb(("code", SOLUTION, ["solution"]), ("code", "my_l2_penalty(1, 2)", ["check"]))
     with pytest.raises(HomeworkError, match=r"must call check.<name>"):
@@ -468,30 +477,6 @@ def chapter(request) -> homework.Chapter:
     return _chapter(request.param)
 
 
-@pytest.fixture(scope="session")
-def _student_pages(tmp_path_factory) -> tuple[Path, Exception | None]:
-    # A private folder: several test runs in one checkout must not share their output.
-    out = tmp_path_factory.mktemp("student")
-    try:
-        student.make_student(ROOT, out, jobs=2, use_cache=False, html=False)
-    except (student.StudentEditionError, HomeworkError) as exc:
-        return out, exc
-    return out, None
-
-
-@pytest.fixture(scope="session")
-def _student_html(_student_pages) -> tuple[Path, Exception | None]:
-    out, error = _student_pages
-    if error is not None:
-        return out / "html", error
-    downloads = {d: out / "notebooks" / f"{Path(d).name}.ipynb" for d in DOCNAMES}
-    try:
-        student.build_html(ROOT, out / "source", out, downloads=downloads)
-    except student.StudentEditionError as exc:
-        return out / "html", exc
-    return out / "html", None
-
-
 def test_student_edition_is_written(_student_pages, _student_html):
     """``make student`` succeeds: every page executes as it should, the HTML book builds.
 
@@ -500,24 +485,6 @@ def test_student_edition_is_written(_student_pages, _student_html):
     for _, error in (_student_pages, _student_html):
         if error is not None:
             pytest.fail(str(error), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def student_edition(_student_pages) -> Path:
-    """The student pages of this book, executed from scratch into a temporary folder."""
-    out, error = _student_pages
-    if error is not None:
-        pytest.skip("no student edition: see test_student_edition_is_written")
-    return out
-
-
-@pytest.fixture(scope="session")
-def student_html(_student_html) -> Path:
-    """The student HTML book, built (-W -n) from the executed pages."""
-    html_dir, error = _student_html
-    if error is not None:
-        pytest.skip("no student HTML book: see test_student_edition_is_written")
-    return html_dir
 
 
 def _instructor(docname: str):

@@ -159,4 +159,37 @@ def test_figures_are_closed():
     before = len(plt.get_fignums())
     explorer(draw, {"k": [1, 2, 3], "alpha": [1.0]}, live=False)
     assert len(plt.get_fignums()) == before
-    assert widgets.MAX_FRAMES >= 6
+
+
+def test_each_frame_is_drawn_once_with_its_own_values():
+    calls = []
+
+    def record(fig, k, alpha):
+        calls.append((k, alpha))
+        draw(fig, k, alpha)
+
+    e = explorer(record, {"k": [1, 2, 3], "alpha": [0.5, 1.0]}, live=False)
+    assert sorted(calls) == sorted((k, a) for k in (1, 2, 3) for a in (0.5, 1.0))
+    # the frame stored under "i,j" is the drawing of the i-th k and the j-th alpha
+    again = explorer(draw, {"k": [3], "alpha": [0.5]}, live=False)
+    assert e.frames["2,0"] == again.frames["0,0"]
+    assert e.frames["0,1"] == explorer(draw, {"k": [1], "alpha": [1.0]}, live=False).frames["0,0"]
+
+
+@pytest.mark.parametrize(
+    ("shape", "ok"),
+    [((MAX_FRAMES,), True), ((MAX_FRAMES, 1), True), ((MAX_FRAMES // 2 + 1, 2), False)],
+)
+def test_the_frame_limit_counts_combinations(monkeypatch, shape, ok):
+    """Up to MAX_FRAMES combinations of all the controls render; one more is refused."""
+    rendered = []
+    monkeypatch.setattr(widgets, "_render", lambda d, f, dpi, params: rendered.append(params) or "")
+    controls = {f"c{i}": list(range(n)) for i, n in enumerate(shape)}
+    if ok:
+        assert len(explorer(draw, controls, live=False).frames) == len(rendered) == MAX_FRAMES
+    else:
+        with pytest.raises(
+            ValueError, match=f"combinations; the static explorer allows at most {MAX_FRAMES}"
+        ):
+            explorer(draw, controls, live=False)
+        assert rendered == []

@@ -33,15 +33,15 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tools"))
 
-from weightreg import homework  # noqa: E402
+import homework  # noqa: E402  (tools/homework.py: build tooling, not the weightreg package)
 
 KERNEL_ENV = {
     # what _ext/bookext.py sets for the instructor build
@@ -267,6 +267,7 @@ def build_html(
     *,
     strict: bool = True,
     downloads: dict[str, Path] | None = None,
+    log: TextIO | None = None,
 ) -> float:
     """Build the student HTML book from ``source`` into ``out/html``; returns seconds.
 
@@ -288,7 +289,7 @@ def build_html(
             "the student HTML build failed:\n" + "\n".join(warnings or log[-40:])
         )
     if warnings:
-        print("\n".join(warnings))
+        print("\n".join(warnings), file=log or sys.stdout)
     html = out / "html"
     shutil.rmtree(html, ignore_errors=True)
     (build / "_build" / "html").rename(html)
@@ -329,24 +330,34 @@ def make_student(
     use_cache: bool = True,
     html: bool = True,
     strict: bool = True,
-) -> None:
-    """Write the student edition of the book at ``root`` into ``out`` (see the module doc)."""
+    log: TextIO | None = None,
+) -> dict[str, tuple[float, bool]]:
+    """Write the student edition of the book at ``root`` into ``out`` (see the module doc).
+
+    Progress goes to ``log`` (default: standard output). Returns what :func:`execute_all`
+    returns: ``{docname: (seconds, cache hit)}``.
+    """
+    log = log or sys.stdout
     start = time.perf_counter()
     source, notebooks = out / "source", out / "notebooks"
     pages = write_sources(root, source, notebooks)
-    print(f"wrote {len(list(notebooks.glob('*.ipynb')))} notebooks to {notebooks}")
+    print(f"wrote {len(list(notebooks.glob('*.ipynb')))} notebooks to {notebooks}", file=log)
     cache = out / "cache" if use_cache else None
     results = execute_all(pages, root=root, cache=cache, jobs=jobs)
     for docname, (seconds, hit) in results.items():
-        print(f"  executed {docname}: {'cached' if hit else f'{seconds:.1f} s'}")
+        print(f"  executed {docname}: {'cached' if hit else f'{seconds:.1f} s'}", file=log)
     if html:
         downloads = {
             d: notebooks / f"{Path(d).name}.ipynb" for d in homework.chapter_docnames(root)
         }
-        seconds = build_html(root, source, out, strict=strict, downloads=downloads)
-        print(f"built the student HTML book in {seconds:.1f} s: {out / 'html' / 'index.html'}")
-    print(summary(root))
-    print(f"student edition written in {time.perf_counter() - start:.1f} s")
+        seconds = build_html(root, source, out, strict=strict, downloads=downloads, log=log)
+        print(
+            f"built the student HTML book in {seconds:.1f} s: {out / 'html' / 'index.html'}",
+            file=log,
+        )
+    print(summary(root), file=log)
+    print(f"student edition written in {time.perf_counter() - start:.1f} s", file=log)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
 """Homework: the exercises of each chapter, and the student edition made from the same source.
 
-Introduced on the instructor page (``book/reference/instructors.md``); used by
-``tools/student.py`` (``make student``) and its tests. One source per chapter gives both
-editions, following the conventions of ``CONTRIBUTING.md``:
+Build tooling, not part of the ``weightreg`` package that the chapters import (so editing it
+re-executes no chapter): used by ``tools/student.py`` (``make student``), by the instructor
+page (``book/reference/instructors.md``, which puts ``tools/`` on its path to build its tables
+from the chapters' sources) and by the tests. One source per chapter gives both editions,
+following the conventions of ``CONTRIBUTING.md``:
 
 * an exercise is a sphinx-exercise block ``:::{exercise} Title [kind]`` with a ``:label:``;
   ``kind`` is one of :data:`KINDS`, and its text states a time estimate ``*Time: 15 min.*``;
@@ -337,12 +339,13 @@ def student_notebook(nb: Any, *, where: str = "notebook") -> Any:
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("jupytext", None)
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    for k, cell in enumerate(code_cells):
+    # (number of the cell in the notebook, cell): numbered by position, not found by content
+    # (two identical cells are two cells)
+    code_cells = [(n, c) for n, c in enumerate(nb.cells, start=1) if c.cell_type == "code"]
+    for k, (n, cell) in enumerate(code_cells):
         tags = _tags(cell)
-        n = nb.cells.index(cell) + 1
         if SOLUTION_TAG in tags:
-            following = code_cells[k + 1] if k + 1 < len(code_cells) else None
+            following = code_cells[k + 1][1] if k + 1 < len(code_cells) else None
             if following is None or CHECK_TAG not in _tags(following):
                 raise HomeworkError(
                     f"{where}, cell {n}: a solution cell must be followed by a code cell "
