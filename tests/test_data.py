@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from d2l import torch as d2l
@@ -53,10 +55,40 @@ def test_high_dim_regression_is_the_same_data_in_every_dtype():
     assert torch.equal(b.X_train, a.X_train.double()) and torch.equal(b.y_test, a.y_test.double())
 
 
+def test_load_array_has_d2l_signature_and_batches():
+    params = list(inspect.signature(data.load_array).parameters.values())
+    d2l_params = list(inspect.signature(d2l.load_array).parameters.values())
+    assert [(p.name, p.default) for p in params[:3]] == [(p.name, p.default) for p in d2l_params]
+    assert params[3].name == "generator" and params[3].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+@pytest.mark.parametrize("is_train", [True, False])
+def test_load_array_gives_d2ls_batches_under_the_same_seed(is_train):
+    X = torch.arange(26.0).reshape(13, 2)
+    y = torch.arange(13)
+    torch.manual_seed(5)
+    ref = [
+        (bx.clone(), by.clone()) for _ in range(2) for bx, by in d2l.load_array((X, y), 4, is_train)
+    ]
+    torch.manual_seed(5)
+    ours = [(bx, by) for _ in range(2) for bx, by in data.load_array((X, y), 4, is_train)]
+    assert len(ours) == len(ref) == 8
+    assert all(
+        torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(ours, ref, strict=True)
+    )
+    # with a generator: reproducible, and torch's global generator is left alone
+    state = torch.get_rng_state()
+    runs = [
+        torch.cat([by for _, by in data.load_array((X, y), 4, is_train, generator=g)])
+        for g in (torch.Generator().manual_seed(5), torch.Generator().manual_seed(5))
+    ]
+    assert torch.equal(runs[0], runs[1]) and torch.equal(torch.get_rng_state(), state)
+
+
 def test_load_array_batches_and_shuffles_with_generator():
     X = torch.arange(10.0).reshape(10, 1)
     y = torch.arange(10.0)
-    batches = list(data.load_array((X, y), 4, shuffle=False))
+    batches = list(data.load_array((X, y), 4, is_train=False))
     assert [len(bx) for bx, _ in batches] == [4, 4, 2]
     assert torch.equal(torch.cat([bx for bx, _ in batches]).flatten(), y)
     it1 = data.load_array((X, y), 3, generator=torch.Generator().manual_seed(0))
@@ -107,6 +139,31 @@ def test_real_splits_are_standardized_and_deterministic():
         (lambda: data.load_array((torch.ones(3),), 0), ValueError, "batch_size must be >= 1"),
         (lambda: data.digits_split(5000), ValueError, "n_train must be <"),
         (lambda: data.high_dim_regression(n_train=0), ValueError, "n_train must be >= 1"),
+        # issue 10: the public argument is named, never an internal one
+        (lambda: data.high_dim_regression(w_value=float("nan")), ValueError, "w_value must be"),
+        (lambda: data.high_dim_regression(w_value=1e300), ValueError, "w_value must fit"),
+        (lambda: data.high_dim_regression(b=1e39), ValueError, "w_value, b and noise"),
+        (lambda: data.high_dim_regression(dtype=torch.int64), TypeError, "dtype must be a real"),
+        (lambda: data.high_dim_regression(seed=-1), ValueError, "seed must be >= 0"),
+        (lambda: data.synthetic_data(torch.ones(2).float(), 1e300, 3), ValueError, "overflow"),
+        (lambda: data.synthetic_data(torch.ones(2), 0.0, 3, generator=0), TypeError, "generator"),
+        # the same seed policy everywhere: None and negative seeds are refused
+        (lambda: data.digits_split(300, seed=None), TypeError, "seed must be an int >= 0"),
+        (lambda: data.digits_split(300, seed=-1), ValueError, "seed must be >= 0"),
+        (lambda: data.diabetes_split(300, seed=None), TypeError, "seed must be an int >= 0"),
+        (lambda: data.diabetes_split(442), ValueError, "n_train must be < 442"),
+        (lambda: data.diabetes_split(0), ValueError, "n_train must be >= 1"),
+        (lambda: data.diabetes_split("300"), TypeError, "n_train must be an int"),
+        (lambda: data.digits_split(300, dtype=torch.int64), TypeError, "dtype must be a real"),
+        # 'False' is not False
+        (lambda: data.load_array((torch.ones(3),), 2, "False"), TypeError, "is_train must be True"),
+        (lambda: data.load_array(torch.ones(3, 2), 2), TypeError, "data_arrays must be a tuple"),
+        (
+            lambda: data.load_array((torch.tensor([1.0, float("nan")]),), 2),
+            ValueError,
+            r"data_arrays\[0\] must contain only finite",
+        ),
+        (lambda: data.load_array((), 2), ValueError, "at least one tensor"),
     ],
 )
 def test_bad_input_is_named(call, exc, words):

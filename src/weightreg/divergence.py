@@ -27,7 +27,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import torch
+
+from .validation import check_finite_tensor
 
 __all__ = [
     "BLOWUP_FACTOR",
@@ -58,14 +61,84 @@ class DivergenceWarning(RuntimeWarning):
 
 
 def blowup_limit(initial: torch.Tensor) -> torch.Tensor:
-    """``BLOWUP_FACTOR * max(initial, 1)``, elementwise: the value above which a run diverged."""
-    return BLOWUP_FACTOR * torch.clamp(initial.detach(), min=1.0)
+    """``BLOWUP_FACTOR * max(initial, 1)``, elementwise: the value above which a run diverged.
+
+    ``initial`` holds the starting loss (or parameter norm) of each configuration: a real
+    floating tensor with finite entries.  A starting value that is already NaN or inf is an
+    error in the data or the initial parameters, not a learning rate too large, and raises a
+    ``ValueError`` saying so.
+    """
+    if not isinstance(initial, torch.Tensor) or not initial.is_floating_point():
+        check_finite_tensor("initial", initial)  # raises the TypeError naming it
+    if initial.numel() == 0:
+        raise ValueError("initial must not be empty (one starting value per configuration)")
+    if not bool(torch.isfinite(initial.detach()).all()):
+        raise ValueError(
+            "initial (the starting loss of each configuration) must be finite: a NaN or inf "
+            "before the first step comes from the data or the initial parameters (check them "
+            "for NaN/inf), not from the learning rate"
+        )
+    limit = BLOWUP_FACTOR * torch.clamp(initial.detach(), min=1.0)
+    return torch.clamp(limit, max=torch.finfo(limit.dtype).max)  # finite, even from 1e307
+
+
+def _check_real_tensor(name: str, value: object) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must have a real floating dtype, got {value.dtype}")
+    return value
 
 
 def diverged_rows(value: torch.Tensor, limit: torch.Tensor) -> torch.Tensor:
-    """Boolean mask: ``value`` (one per configuration) is not finite or exceeds ``limit``."""
+    """Boolean mask: ``value`` (one per configuration) is not finite or exceeds ``limit``.
+
+    ``value`` is a real floating tensor (NaN and inf allowed: that is what is detected);
+    ``limit`` (from :func:`blowup_limit`) has the same shape and finite entries.  Inner loops
+    call the unchecked kernel :func:`diverged_rows_kernel`.
+    """
+    _check_real_tensor("value", value)
+    _check_real_tensor("limit", limit)
+    if value.shape != limit.shape:
+        raise ValueError(
+            f"value and limit must have the same shape (one entry per configuration), got "
+            f"{tuple(value.shape)} and {tuple(limit.shape)}"
+        )
+    if not bool(torch.isfinite(limit).all()):
+        raise ValueError("limit must be finite (build it with blowup_limit), got NaN or inf")
+    return diverged_rows_kernel(value, limit)
+
+
+def diverged_rows_kernel(value: torch.Tensor, limit: torch.Tensor) -> torch.Tensor:
+    """The unchecked kernel of :func:`diverged_rows`, for inner loops."""
     value = value.detach()
     return ~torch.isfinite(value) | (value > limit)
+
+
+def _check_mask(diverged: object) -> torch.Tensor:
+    if isinstance(diverged, torch.Tensor | np.ndarray):
+        if diverged.dtype not in (torch.bool, np.bool_):
+            raise TypeError(
+                f"diverged must be a boolean mask (one True/False per configuration), got dtype "
+                f"{diverged.dtype}"
+            )
+        mask = torch.as_tensor(diverged).reshape(-1)
+    elif isinstance(diverged, list | tuple) and all(isinstance(d, bool) for d in diverged):
+        mask = torch.tensor(diverged, dtype=torch.bool)
+    else:
+        raise TypeError(
+            "diverged must be a boolean tensor or array (one True/False per configuration), got "
+            f"{type(diverged).__name__}"
+        )
+    if mask.numel() == 0:
+        raise ValueError("diverged must not be empty (one entry per configuration)")
+    return mask
+
+
+def _check_text(name: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{name} must be a non-empty str, got {value!r}")
+    return value
 
 
 def report(
@@ -79,9 +152,19 @@ def report(
 
     Nothing happens when none diverged; :class:`DivergenceWarning` when some did; and
     :class:`TrainingDiverged` when all did.  ``labels[i]`` (e.g. ``"lr=10, alpha=0.1"``)
-    describes configuration ``i`` in the message; ``advice`` says what to change.
+    describes configuration ``i`` in the message (one str per configuration); ``advice`` says
+    what to change; ``what`` names the configurations (``"rows"``).
     """
-    mask = torch.as_tensor(diverged, dtype=torch.bool).reshape(-1)
+    mask = _check_mask(diverged)
+    if labels is not None:
+        if isinstance(labels, str) or not isinstance(labels, Sequence):
+            raise TypeError(f"labels must be None or a list of str, got {type(labels).__name__}")
+        if len(labels) != mask.numel() or not all(isinstance(x, str) for x in labels):
+            raise ValueError(
+                f"labels must hold one str per configuration ({mask.numel()}), got {labels!r}"
+            )
+    advice = _check_text("advice", advice)
+    what = _check_text("what", what)
     idx = torch.nonzero(mask).reshape(-1).tolist()
     if not idx:
         return
