@@ -1,30 +1,39 @@
 """weightreg: the helpers of the book *Weight Regularization, Executed*.
 
-Modules, one idea each (the API page of the book lists every public function):
+Modules, one idea each (the API page of the book lists every public function).  One
+convention per concept: one batched engine per model family (:mod:`weightreg.linear` for
+linear models, configurations as rows ``(C, d)``; :mod:`weightreg.optim_sweep` for MLPs,
+stacks ``(C, in, out)``), one proximal/projected solver (:mod:`weightreg.proximal`), one prox
+convention (:func:`weightreg.penalties.prox_lk`), one divergence policy
+(:mod:`weightreg.divergence`) and one seeding policy (:func:`weightreg.seeding.streams`).
 
 Foundations
   * :mod:`weightreg.data`: the d2l high-dimensional regression problem, loaders, scikit-learn sets;
-  * :mod:`weightreg.train`: the one training loop, losses, divergence checks;
-  * :mod:`weightreg.seeding`: one call that makes a chapter reproducible;
+  * :mod:`weightreg.train`: the one training loop for a single model, losses;
+  * :mod:`weightreg.divergence`: when a run has diverged, and what every trainer does then;
+  * :mod:`weightreg.seeding`: one call that makes a chapter reproducible; independent streams;
   * :mod:`weightreg.validation`: argument checks with messages that name the argument;
   * :mod:`weightreg.plotting`: the book's figure style and shared plots;
   * :mod:`weightreg.widgets`: explorers that are live in Jupyter and scrubbable in HTML.
 Penalties
   * :mod:`weightreg.penalties`: Lk penalties, their gradients, proximal operators;
-  * :mod:`weightreg.dynamics`: closed-form dynamics of a weight under its penalty alone;
-  * :mod:`weightreg.fullbatch`: exact ridge and full-batch (proximal) descent for many alphas;
-  * :mod:`weightreg.lk_rows`: many Lk-penalized regressions trained as one batched computation;
-  * :mod:`weightreg.lkfigures`: the figures, tables and explorer the Lk chapters share.
+  * :mod:`weightreg.proximal`: proximal (and projected) gradient descent, ISTA and FISTA;
+  * :mod:`weightreg.linear`: the batched linear-model engine: exact ridge, Lk paths, training;
+  * :mod:`weightreg.dynamics`: closed-form dynamics of a weight under its penalty alone.
 Constraints
   * :mod:`weightreg.constraints`: projections onto norm balls, projected gradient steps;
-  * :mod:`weightreg.constraint_geometry`: two-parameter pictures of constrained problems.
+  * :mod:`weightreg.constraint_geometry`: two-parameter constrained problems (the math).
 Optimizers and weight decay
   * :mod:`weightreg.optim`: SGD and Adam with coupled (L2) or decoupled weight decay;
-  * :mod:`weightreg.optim_sweep`: a learning-rate x weight-decay x seed grid trained at once;
-  * :mod:`weightreg.decay_plots`: the decay chapters' heatmaps and trajectories.
+  * :mod:`weightreg.optim_sweep`: a learning-rate x weight-decay x seed grid trained at once.
+Figures (drawing apart from the math)
+  * :mod:`weightreg.figures`: the subpackage;
+  * :mod:`weightreg.figures.lk`: penalty plots, one-step tables, the dynamics explorer;
+  * :mod:`weightreg.figures.constraints`: pictures of constrained problems;
+  * :mod:`weightreg.figures.decay`: the decay chapters' heatmaps and trajectories.
 Homework
-  * :mod:`weightreg.check`: self-checks for the code exercises;
-  * :mod:`weightreg.homework`: exercise parsing and the student edition.
+  * :mod:`weightreg.check`: self-checks for the code exercises (the student edition itself is
+    built by ``tools/``, outside the package).
 """
 
 __version__ = "0.1.0"
