@@ -12,9 +12,13 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from weightreg import dynamics as D
+from weightreg.divergence import TrainingDiverged
 from weightreg.penalties import penalty_descent
 
 KS = [0.5, 1.0, 1.5, 2.0, 3.0, 10.0]
+
+
+pytestmark = pytest.mark.usefixtures("float64_default")  # exactness tests
 
 
 @pytest.mark.parametrize("k", KS)
@@ -131,9 +135,11 @@ def test_descent_for_k_above_2_converges_below_and_diverges_above_the_cycle():
     k, alpha, lr = 3.0, 1.0, 0.1
     r = D.gd_two_cycle_radius(k, alpha, lr)
     inside = penalty_descent(torch.tensor([0.99 * r]), k, alpha, lr, 3000)[-1, 0]
-    outside = penalty_descent(torch.tensor([1.01 * r]), k, alpha, lr, 12)[-1, 0]
+    outside = penalty_descent(torch.tensor([1.01 * r]), k, alpha, lr, 6)[:, 0].abs()
     assert abs(float(inside)) < 0.05 * r
-    assert abs(float(outside)) > 10 * r
+    assert (outside.diff() > 0).all() and float(outside[-1]) > 6 * r
+    with pytest.raises(TrainingDiverged):  # a million times the start: the divergence policy
+        penalty_descent(torch.tensor([1.01 * r]), k, alpha, lr, 12)
 
 
 def test_overshoot_free_radius():
@@ -193,3 +199,32 @@ def test_flow_bounds_are_tight_for_small_steps():
 def test_bad_inputs(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_flow_solution_accepts_a_0d_start_as_its_docstring_says():
+    w0 = torch.tensor(0.5, dtype=torch.float64)
+    for k in (1.5, 2.0, 3.0):
+        out = D.flow_solution(w0, k, 1.0, 0.2)
+        assert out.shape == ()
+        ref = D.flow_solution(w0.reshape(1), k, 1.0, 0.2)[0]
+        torch.testing.assert_close(out, ref)
+    times = torch.tensor([0.0, 0.2], dtype=torch.float64)
+    assert D.flow_solution(w0, 3.0, 1.0, times).shape == (2,)
+
+
+def test_two_cycle_slope_and_radius_agree_on_rejecting_k_2():
+    """D11: gd_two_cycle_slope(2) returned 1 while gd_two_cycle_radius rejected k = 2."""
+    with pytest.raises(ValueError, match="k must differ from 2"):
+        D.gd_two_cycle_radius(2.0, 1.0, 0.1)
+    with pytest.raises(ValueError, match="k must differ from 2"):
+        D.gd_two_cycle_slope(2.0)
+    for k in (0.5, 1.0, 1.5, 3.0):
+        assert D.gd_two_cycle_slope(k) == 2 * k - 3
+
+
+def test_closed_forms_refuse_to_overflow():
+    w0 = torch.tensor([0.5, -0.3])
+    with pytest.raises(ValueError, match="k = 1e\\+300 is too large"):
+        D.gd_flow_bounds(w0, 1e300, 0.1, 0.1, 5)
+    with pytest.raises(ValueError, match="too large"):
+        D.flow_solution(w0, 1e300, 0.1, 2.0)

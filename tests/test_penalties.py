@@ -22,6 +22,8 @@ from weightreg.penalties import (
     prox_lhalf,
 )
 
+pytestmark = pytest.mark.usefixtures("float64_default")  # exactness tests
+
 KS = [0.5, 1.0, 1.5, 2.0, 3.0, 10.0]
 floats = st.floats(-50, 50, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 ts = st.floats(0, 10, allow_nan=False, allow_infinity=False)
@@ -306,3 +308,184 @@ def test_lk_grad_per_weight_is_lk_grad_times_the_count_and_autograd_of_the_sum(k
     assert g[0, 0] == 0
     with pytest.raises(ValueError, match="alpha must be >= 0"):
         lk_grad_per_weight(w, k, -1.0)
+
+
+# --- rows, prox_lk, prox_descent, the divergence policy of penalty_descent ----------------
+
+
+from weightreg.divergence import DivergenceWarning, TrainingDiverged  # noqa: E402
+from weightreg.penalties import (  # noqa: E402
+    PROX_KS,
+    lk_grad_rows,
+    lk_penalty_rows,
+    prox_descent,
+    prox_lk,
+)
+
+
+def test_rows_penalty_and_gradient_match_lk_penalty_lk_grad_and_autograd():
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(6, 9, generator=gen, dtype=torch.float64)
+    W[0, 3] = W[1, 2] = 0.0
+    ks = torch.tensor(KS, dtype=torch.float64)
+    alphas = torch.tensor([0.3, 1.0, 2.0, 0.0, 5.0, 0.1], dtype=torch.float64)
+    G, P = lk_grad_rows(W, ks, alphas), lk_penalty_rows(W, ks, alphas)
+    for c in range(6):
+        k, a = float(ks[c]), float(alphas[c])
+        torch.testing.assert_close(G[c], lk_grad(W[c], k, a))
+        w = W[c].clone().requires_grad_()
+        value = lk_penalty(w, k, a)
+        value.backward()
+        torch.testing.assert_close(G[c], w.grad)
+        torch.testing.assert_close(P[c], value.detach())
+    assert G[0, 3] == 0 and G[1, 2] == 0
+    with pytest.raises(
+        ValueError, match=r"alpha must be a number or one value per row, shape \(6,\)"
+    ):
+        lk_grad_rows(W, 1.0, torch.ones(4))
+    with pytest.raises(ValueError, match="W must have shape"):
+        lk_penalty_rows(W[0], 1.0, 1.0)
+    with pytest.raises(ValueError, match="k must be > 0 for every row"):
+        lk_grad_rows(W, torch.zeros(6), 1.0)
+
+
+def _ista_with_prox_lk(X, y, k, alpha, steps):
+    """Proximal gradient on mean (x w + b - y)^2 / 2 + alpha mean|w|^k, the prox by prox_lk."""
+    from weightreg.linear import lipschitz_step
+    from weightreg.proximal import proximal_gradient
+
+    n, d = X.shape
+    A = torch.cat([X, torch.ones(n, 1, dtype=X.dtype)], dim=1)
+    lr = lipschitz_step(X)
+
+    def grad(V):
+        return (A @ V.T - y[:, None]).T @ A / n
+
+    def prox(Z):
+        return torch.cat([prox_lk(Z[:, :d], k, alpha, lr, d), Z[:, d:]], dim=1)
+
+    sol = proximal_gradient(
+        grad, prox, torch.zeros(1, d + 1, dtype=X.dtype), lr=lr, steps=steps, accelerate=True
+    )
+    return sol.W[0, :d], sol.W[0, d]
+
+
+def test_prox_lk_solves_ridge_with_alpha_and_lasso_with_alpha_over_d():
+    """The scaling stated in prox_lk: k = 2 is the closed-form ridge solution with the same
+    alpha (not alpha / 2), k = 1 is sklearn's Lasso(alpha=alpha / d)."""
+    from sklearn.linear_model import Lasso
+
+    from weightreg.linear import ridge_path
+
+    gen = torch.Generator().manual_seed(4)
+    X = torch.randn(30, 12, generator=gen, dtype=torch.float64)
+    y = X @ torch.randn(12, generator=gen, dtype=torch.float64) + 0.3
+    w, b = _ista_with_prox_lk(X, y, 2.0, 1.5, 3000)
+    exact = ridge_path(X, y, 1.5)
+    torch.testing.assert_close(w, exact.W[0], atol=1e-12, rtol=0)
+    assert float(b) == pytest.approx(float(exact.b[0]), abs=1e-12)
+    w, b = _ista_with_prox_lk(X, y, 1.0, 3.0, 3000)
+    sk = Lasso(alpha=3.0 / 12, tol=1e-15, max_iter=10**6).fit(X.numpy(), y.numpy())
+    np.testing.assert_allclose(w.numpy(), sk.coef_, atol=1e-9)
+    assert float(b) == pytest.approx(float(sk.intercept_), abs=1e-9)
+    assert (w == 0).any()
+
+
+@pytest.mark.parametrize("k", PROX_KS)
+def test_prox_lk_is_the_brute_force_argmin_of_t_abs_x_to_the_k(k):
+    z = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    alpha, lr, d = 2.0, 0.3, 4
+    t = lr * alpha / d
+    x = torch.linspace(-4, 4, 160_001, dtype=torch.float64)
+    obj = 0.5 * (x[None] - z[:, None]) ** 2 + t * x.abs()[None] ** k
+    brute = x[obj.argmin(dim=1)]
+    torch.testing.assert_close(prox_lk(z, k, alpha, lr, d), brute, atol=1e-4, rtol=0)
+
+
+def test_prox_lk_per_row_k_and_bad_inputs():
+    z = torch.tensor([[1.0, -0.2], [1.0, -0.2], [1.0, -0.2]], dtype=torch.float64)
+    k = torch.tensor([[0.5], [1.0], [2.0]], dtype=torch.float64)
+    out = prox_lk(z, k, 1.0, 0.4, 2)
+    torch.testing.assert_close(out[0], prox_lhalf(z[0], 0.2))
+    torch.testing.assert_close(out[1], prox_l1(z[1], 0.2))
+    torch.testing.assert_close(out[2], prox_l2(z[2], 0.4))
+    with pytest.raises(ValueError, match="k must be one of"):
+        prox_lk(z, 1.5, 1.0, 0.1, 2)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        prox_lk(z, 1.0, 1.0, 0.0, 2)
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        prox_lk(z, 1.0, torch.tensor([[-1.0], [1.0], [1.0]]), 0.1, 2)
+    with pytest.raises(TypeError, match="num_weights must be an int"):
+        prox_lk(z, 1.0, 1.0, 0.1, 2.0)
+    with pytest.raises(TypeError, match="k must be a real number"):
+        prox_lk(z, True, 1.0, 0.1, 2)
+
+
+def test_prox_descent_l1_reaches_exact_zero_in_ceil_steps_and_stays():
+    w0 = torch.tensor([1.03, -0.37, 0.05, 0.0], dtype=torch.float64)  # not multiples of t
+    traj = prox_descent(w0, 1, alpha=0.5, lr=0.2, steps=20)
+    for j, w in enumerate(w0.tolist()):
+        s_star = math.ceil(abs(w) / 0.1 - 1e-12)
+        assert (traj[s_star:, j] == 0).all()
+        if s_star > 0:
+            assert traj[s_star - 1, j] != 0
+
+
+def test_prox_descent_l2_is_division_by_one_plus_two_lr_alpha():
+    w0 = torch.tensor([1.5, -0.2], dtype=torch.float64)
+    traj = prox_descent(w0, 2, alpha=0.5, lr=0.3, steps=10)
+    s = torch.arange(11, dtype=torch.float64)[:, None]
+    torch.testing.assert_close(traj, w0 / (1 + 2 * 0.3 * 0.5) ** s)
+
+
+def test_prox_descent_lhalf_zeroes_weights_below_the_threshold_in_one_step():
+    thr = lhalf_threshold(0.2)
+    w0 = torch.tensor([0.99 * thr, -0.5 * thr, 3.0], dtype=torch.float64)
+    traj = prox_descent(w0, 0.5, alpha=1.0, lr=0.2, steps=3)
+    assert (traj[1, :2] == 0).all() and traj[1, 2] != 0
+    torch.testing.assert_close(traj[1, 2], prox_lhalf(w0[2:], 0.2)[0])
+
+
+def test_prox_descent_rejects_k_without_a_prox():
+    with pytest.raises(ValueError, match="k must be one of"):
+        prox_descent(torch.ones(2), 1.5, 1.0, 0.1, 3)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        prox_descent(torch.ones(2), 1, 1.0, -0.1, 3)
+    with pytest.raises(TypeError, match="w0 must be a torch.Tensor"):
+        prox_descent([1.0], 1, 1.0, 0.1, 3)
+
+
+def test_penalty_descent_follows_the_divergence_policy():
+    """A too-large lr: diverged entries are frozen as NaN and reported, never silent NaN."""
+    w0 = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    with pytest.warns(DivergenceWarning, match=r"1 of 2 starting weights diverged.*: 1"):
+        traj = penalty_descent(w0, 10, 1.0, 0.1, 30)
+    assert torch.isfinite(traj[:, 0]).all()
+    first_nan = int(torch.isnan(traj[:, 1]).double().argmax())
+    assert first_nan > 0 and torch.isnan(traj[first_nan:, 1]).all()
+    assert (traj[first_nan - 1, 1].abs() <= 1e6 * 2.0) or first_nan == 1
+    with pytest.raises(TrainingDiverged, match="every one of the 1 starting weights"):
+        penalty_descent(torch.tensor([3.0]), 2, 1.0, 10.0, 50)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: lk_penalty(torch.tensor([1.8e307, 1.0]), 2.0),
+        lambda: lk_grad(torch.tensor([2.0, 0.5]), 1e300),
+        lambda: lk_grad_per_weight(torch.tensor([2.0, 0.5]), 1e300),
+    ],
+)
+def test_overflow_is_an_error_naming_w_and_k_not_inf(call):
+    with pytest.raises(ValueError, match="overflows the range of torch.float64 for these w and k"):
+        call()
+    # below the overflow the huge exponent is fine: |w| < 1 gives exactly 0
+    assert float(lk_penalty(torch.tensor([0.5, -0.9]), 1e300)) == 0.0
+
+
+def test_rows_forms_refuse_to_overflow():
+    W = torch.tensor([[2.0, 0.5]], dtype=torch.float64)
+    with pytest.raises(ValueError, match="overflows"):
+        lk_grad_rows(W, 1e300, 1.0)
+    with pytest.raises(ValueError, match="overflows"):
+        lk_penalty_rows(W * 1e200, 2.0, 1.0)

@@ -29,6 +29,7 @@ import math
 
 import torch
 
+from .penalties import _abs_pow_safe
 from .validation import check_finite_tensor, check_nonnegative, check_positive, check_positive_int
 
 __all__ = [
@@ -42,6 +43,16 @@ __all__ = [
     "gd_flow_bounds",
     "gd_flow_gap_bound",
 ]
+
+
+def _finite(k: float, *results: torch.Tensor) -> None:
+    """Raise a ``ValueError`` naming ``k`` if a closed form overflowed (NaN or inf)."""
+    for r in results:
+        if not bool(torch.isfinite(r).all()):
+            raise ValueError(
+                f"k = {k:g} is too large for these weights: the closed form overflows the range "
+                f"of {r.dtype} (|w|**(k-2) is not representable); use a smaller k"
+            )
 
 
 def _times(t: float | torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -73,20 +84,22 @@ def flow_solution(
     k = check_positive("k", k)
     alpha = check_nonnegative("alpha", alpha)
     times = _times(t, w0.dtype)
-    tt = times.reshape(*times.shape, *([1] * w0.dim()))
+    tt = times.reshape(tuple(times.shape) + (1,) * w0.dim())  # also for 0-d times and w0
     if k == 2:
         return w0 * torch.exp(-2 * alpha * tt)
     r0 = w0.abs()
     m = k - 2
     if m > 0:
         # |w|^(-m) grows linearly; a zero start stays at zero.
-        safe = torch.where(r0 > 0, r0, torch.ones_like(r0))
-        r = (safe ** (-m) + m * k * alpha * tt) ** (-1 / m)
+        start = _abs_pow_safe(r0, -m)
+        _finite(k, start)
+        r = _abs_pow_safe(start + m * k * alpha * tt, -1 / m)
         r = torch.where(r0 > 0, r, torch.zeros_like(r))
     else:
         # |w|^(2-k) falls linearly until it hits zero.
         base = torch.clamp(r0 ** (-m) - (-m) * k * alpha * tt, min=0)
         r = base ** (1 / (-m))
+    _finite(k, r)
     return torch.sign(w0) * r
 
 
@@ -198,10 +211,14 @@ def gd_two_cycle_slope(k: float) -> float:
 
     independent of ``alpha`` and ``lr``.  The cycle attracts when ``|2k - 3| < 1``,
     i.e. ``1 < k < 2`` (superattracting at ``k = 1.5``), is neutral at ``k = 1``
-    and repels for ``k < 1`` (L0.5: slope ``-2``) and ``k > 2``.
+    and repels for ``k < 1`` (L0.5: slope ``-2``) and ``k > 2``.  Like
+    :func:`gd_two_cycle_radius`, it rejects ``k = 2``: there the step is linear and has no
+    isolated 2-cycle (the formula's value 1 would describe no cycle).
     Introduced in *L0.5*.
     """
     k = check_positive("k", k)
+    if k == 2:
+        raise ValueError("k must differ from 2: for k = 2 the step is linear and has no 2-cycle")
     return 2 * k - 3
 
 
@@ -249,10 +266,10 @@ def gd_flow_bounds(
     gamma = (1 - x0) ** (-(k - 1))
     r0 = w0.abs()
     m = k - 2
-    safe = torch.where(r0 > 0, r0, torch.ones_like(r0))
-    tt = (lr * s).reshape(-1, *([1] * w0.dim()))
-    lower = (safe ** (-m) + m * k * alpha * gamma * tt) ** (-1 / m)
+    tt = (lr * s).reshape((-1,) + (1,) * w0.dim())
+    lower = _abs_pow_safe(_abs_pow_safe(r0, -m) + m * k * alpha * gamma * tt, -1 / m)
     lower = torch.where(r0 > 0, lower, torch.zeros_like(lower))
+    _finite(k, lower, upper)
     return lower, upper
 
 
@@ -267,4 +284,6 @@ def gd_flow_gap_bound(w0: torch.Tensor, k: float, alpha: float, lr: float) -> to
     Introduced in *L3 and L10*.
     """
     k, alpha, lr, x0 = _no_overshoot_x0(w0, k, alpha, lr)
-    return 1 - (1 - x0) ** ((k - 1) / (k - 2))
+    gap = 1 - (1 - x0) ** ((k - 1) / (k - 2))
+    _finite(k, gap)
+    return gap

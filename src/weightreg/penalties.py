@@ -23,8 +23,13 @@ Conventions
   the prox of ``lr * alpha * mean(|w|**k)`` over ``d`` weights is ``prox_l1(z, lr * alpha / d)``
   for ``k = 1``, ``prox_lhalf(z, lr * alpha / d)`` for ``k = 0.5`` and
   ``prox_l2(z, 2 * lr * alpha / d)`` for ``k = 2``.
-* :func:`penalty_descent` simulates gradient descent on the *per-weight* penalty
-  ``alpha * |w|**k`` (no mean), every entry of ``w0`` being one independent weight.
+* :func:`lk_penalty_rows` and :func:`lk_grad_rows` are the same penalty and gradient for a
+  batch of weight vectors (the rows of ``W``, one ``k`` and ``alpha`` per row), the form the
+  batched linear engine :mod:`weightreg.linear` uses.  One implementation of ``|w|**p`` with
+  the value 0 at ``w = 0`` (no ``0**negative``, forward or backward) serves all of them.
+* :func:`penalty_descent` and :func:`prox_descent` simulate gradient and proximal descent on
+  the *per-weight* penalty ``alpha * |w|**k`` (no mean), every entry of ``w0`` being one
+  independent weight.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .divergence import blowup_limit, diverged_rows_kernel, report
 from .validation import (
     as_tensor_list,
     check_finite_tensor,
@@ -46,6 +52,8 @@ __all__ = [
     "lk_penalty",
     "lk_grad",
     "lk_grad_per_weight",
+    "lk_penalty_rows",
+    "lk_grad_rows",
     "prox_l1",
     "prox_l2",
     "prox_lhalf",
@@ -53,6 +61,7 @@ __all__ = [
     "PROX_KS",
     "lhalf_threshold",
     "penalty_descent",
+    "prox_descent",
 ]
 
 Weights = torch.Tensor | Sequence[torch.Tensor]
@@ -79,29 +88,48 @@ def _check_t(t: object, z: torch.Tensor) -> float | torch.Tensor:
     return check_nonnegative("t", t)
 
 
-def _abs_pow(w: torch.Tensor, k: float) -> torch.Tensor:
+def _abs_pow_safe(w: torch.Tensor, p: float | torch.Tensor) -> torch.Tensor:
+    """``|w|**p`` with the value 0 where ``w == 0``, for any real ``p`` (a number or a tensor
+    broadcastable against ``w``), and no ``0**negative`` anywhere, forward or backward.
+
+    The "double where": the power is taken of a copy of ``|w|`` in which zeros are replaced by
+    ones, and the zeros are put back afterwards, so neither the value nor the autograd gradient
+    at ``w = 0`` is ever ``inf`` or NaN.  The one implementation of this trick in the package:
+    the penalties, their gradients (single tensors and rows), and :mod:`weightreg.dynamics`.
+    """
+    zero = w == 0
+    safe = torch.where(zero, torch.ones_like(w), w.abs())
+    return torch.where(zero, torch.zeros_like(w), safe**p)
+
+
+def _abs_pow(w: torch.Tensor, k: float | torch.Tensor) -> torch.Tensor:
     """``|w|**k`` whose autograd gradient at ``w = 0`` is 0 (not NaN) for every ``k > 0``.
 
-    Even integer ``k``: ``w**k`` (smooth, so higher derivatives are right at 0 too).
-    ``k >= 1``: ``|w|**k``, whose autograd gradient at 0 is already 0.  ``k < 1``: the
-    "double where": the power is taken of a copy of ``w`` in which zeros are
-    replaced by ones, so no ``0**(negative)`` ever enters the backward pass.
+    Even integer ``k`` up to 64 (a number): ``w**k`` (smooth, so higher derivatives are right
+    at 0 too).  Otherwise :func:`_abs_pow_safe`.
     """
-    if k == int(k) and int(k) % 2 == 0:
+    if not isinstance(k, torch.Tensor) and k <= 64 and k == int(k) and int(k) % 2 == 0:
         return w ** int(k)
-    if k >= 1:
-        return w.abs() ** k
-    zero = w == 0
-    safe = torch.where(zero, torch.ones_like(w), w)
-    return torch.where(zero, torch.zeros_like(w), safe.abs() ** k)
+    return _abs_pow_safe(w, k)
 
 
-def _elementwise_grad(w: torch.Tensor, k: float) -> torch.Tensor:
-    """``d/dw |w|**k = k * sign(w) * |w|**(k-1)``, with the value 0 at ``w = 0``."""
-    zero = w == 0
-    safe = torch.where(zero, torch.ones_like(w), w)
-    g = k * torch.sign(safe) * safe.abs() ** (k - 1)
-    return torch.where(zero, torch.zeros_like(w), g)
+def _elementwise_grad(w: torch.Tensor, k: float | torch.Tensor) -> torch.Tensor:
+    """``d/dw |w|**k = k * sign(w) * |w|**(k-1)``, with the value 0 at ``w = 0``; ``k`` a
+    number or a tensor broadcastable against ``w`` (one value per row, say)."""
+    if not isinstance(k, torch.Tensor) and k >= 1:  # no negative power of 0: the plain form
+        return k * torch.sign(w) * w.abs() ** (k - 1)
+    return k * torch.sign(w) * _abs_pow_safe(w, k - 1)
+
+
+def _overflow_check(result: torch.Tensor, tensors: list[torch.Tensor], k: float, what: str):
+    """Raise a ``ValueError`` naming ``w`` and ``k`` if ``result`` overflowed (finite input)."""
+    if not bool(torch.isfinite(result.detach()).all()):
+        top = max(float(t.detach().abs().max()) for t in tensors)
+        raise ValueError(
+            f"{what} overflows the range of {result.dtype} for these w and k (largest |w| = "
+            f"{top:.3g}, k = {k:g}): rescale w or use a smaller k"
+        )
+    return result
 
 
 def lk_penalty(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor:
@@ -120,7 +148,7 @@ def lk_penalty(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor:
     tensors = as_tensor_list("w", w)
     n = sum(t.numel() for t in tensors)
     total = sum(_abs_pow(t, k).sum() for t in tensors)
-    return alpha * total / n
+    return _overflow_check(alpha * total / n, tensors, k, "the penalty alpha * mean(|w|**k)")
 
 
 def lk_grad(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor | list[torch.Tensor]:
@@ -144,6 +172,8 @@ def lk_grad(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor | list[tor
     tensors = as_tensor_list("w", w)
     n = sum(t.numel() for t in tensors)
     grads = [alpha / n * _elementwise_grad(t.detach(), k) for t in tensors]
+    for g in grads:
+        _overflow_check(g, tensors, k, "the gradient alpha * k * |w|**(k-1) / n")
     return grads[0] if isinstance(w, torch.Tensor) else grads
 
 
@@ -161,7 +191,79 @@ def lk_grad_per_weight(w: torch.Tensor, k: float, alpha: float = 1.0) -> torch.T
     k = _check_k(k)
     alpha = check_nonnegative("alpha", alpha)
     check_finite_tensor("w", w)
-    return alpha * _elementwise_grad(w.detach(), k)
+    g = alpha * _elementwise_grad(w.detach(), k)
+    return _overflow_check(g, [w], k, "the derivative alpha * k * |w|**(k-1)")
+
+
+def _row_values(name: str, value: object, W: torch.Tensor, *, positive: bool) -> torch.Tensor:
+    """A number or one value per row of ``W`` (shape ``(C,)``), as a ``(C, 1)`` column."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number or a 1-D tensor (one value per row), got bool")
+    if isinstance(value, torch.Tensor):
+        if value.dim() > 1 or value.numel() not in (1, W.shape[0]):
+            raise ValueError(
+                f"{name} must be a number or one value per row, shape ({W.shape[0]},), "
+                f"got shape {tuple(value.shape)}"
+            )
+        t = check_finite_tensor(name, value).to(W.dtype).reshape(-1, 1)
+        bad = (t <= 0) if positive else (t < 0)
+        if bool(bad.any()):
+            raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'} for every row")
+        return t
+    v = check_positive(name, value) if positive else check_nonnegative(name, value)
+    return torch.tensor([[v]], dtype=W.dtype)
+
+
+def _check_rows(W: object) -> torch.Tensor:
+    W = check_finite_tensor("W", W)
+    if W.dim() != 2:
+        raise ValueError(
+            f"W must have shape (rows, d), one weight vector per row, got {tuple(W.shape)}"
+        )
+    return W
+
+
+def lk_penalty_rows(
+    W: torch.Tensor, k: float | torch.Tensor, alpha: float | torch.Tensor
+) -> torch.Tensor:
+    r"""The penalty ``alpha[c] * mean_j |W[c, j]|**k[c]`` of every row ``c``, shape ``(C,)``.
+
+    The row-wise batch of :func:`lk_penalty` (same values), with ``k > 0`` and ``alpha >= 0``
+    numbers or one value per row (shape ``(C,)``).  Introduced in *L0.5*.
+    """
+    W = _check_rows(W)
+    k_c = _row_values("k", k, W, positive=True)
+    a_c = _row_values("alpha", alpha, W, positive=False)
+    return _overflow_check(_lk_penalty_rows(W, k_c, a_c), [W], float(k_c.max()), "the penalty")
+
+
+def _lk_penalty_rows(W: torch.Tensor, k: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Unchecked kernel of :func:`lk_penalty_rows`: ``k`` and ``alpha`` are ``(C, 1)`` columns."""
+    return alpha[:, 0] * _abs_pow_safe(W, k).mean(dim=1)
+
+
+def lk_grad_rows(
+    W: torch.Tensor, k: float | torch.Tensor, alpha: float | torch.Tensor
+) -> torch.Tensor:
+    r"""Gradient of ``alpha[c] * mean_j |W[c, j]|**k[c]`` for every row ``c`` at once.
+
+    .. math:: \frac{\partial}{\partial W_{cj}} = \frac{\alpha_c k_c}{d}
+              \operatorname{sign}(W_{cj}) |W_{cj}|^{k_c - 1}, \quad \text{0 where } W_{cj} = 0,
+
+    the row-wise batch of :func:`lk_grad` (same values, same choice 0 at ``w = 0``), with
+    ``k > 0`` and ``alpha >= 0`` numbers or one value per row (shape ``(C,)``).
+    Introduced in *L0.5*.
+    """
+    W = _check_rows(W)
+    k_c = _row_values("k", k, W, positive=True)
+    a_c = _row_values("alpha", alpha, W, positive=False)
+    g = _lk_grad_rows(W, k_c, a_c)
+    return _overflow_check(g, [W], float(k_c.max()), "the gradient alpha * k * |w|**(k-1) / d")
+
+
+def _lk_grad_rows(W: torch.Tensor, k: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Unchecked kernel of :func:`lk_grad_rows`: ``k`` and ``alpha`` are ``(C, 1)`` columns."""
+    return alpha / W.shape[1] * _elementwise_grad(W, k)
 
 
 def prox_l1(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
@@ -217,18 +319,59 @@ def prox_lk(
     (``prox_l2`` is the prox of ``(t/2) x**2``, hence ``2t``).  ``k``, ``alpha`` and ``lr``
     are numbers or tensors broadcastable against ``z`` (one value per row of a batched sweep:
     shape ``(C, 1)`` for ``z`` of shape ``(C, d)``); every ``k`` must be in :data:`PROX_KS`.
-    Tested against the closed-form ridge and lasso solutions.  Introduced in *L1: exact zeros*.
+    Proximal gradient descent with this step (and ``lr <= 1/L``) converges to the minimizer of
+    ``mean_i (x_i w + b - y_i)**2 / 2 + alpha * mean_j |w_j|**k``; in scikit-learn's terms
+    (objective ``||y - X w - b||**2 / (2 n) + a ||w||_1`` for ``Lasso`` and
+    ``||y - X w - b||**2 + a ||w||**2`` for ``Ridge``), that is ``Lasso(alpha=alpha / d)`` for
+    ``k = 1`` and ``Ridge(alpha=2 * n * alpha / d)`` for ``k = 2``, with ``n`` examples and
+    ``d`` weights.  Tested against both, and against the closed-form ridge solution
+    :func:`weightreg.linear.ridge_path`.  Introduced in *L1: exact zeros*.
     """
     check_finite_tensor("z", z)
     num_weights = check_positive_int("num_weights", num_weights)
-    k_t = torch.as_tensor(k, dtype=z.dtype) if not isinstance(k, bool) else None
-    if k_t is None or not bool(torch.isin(k_t, torch.tensor(PROX_KS, dtype=z.dtype)).all()):
+    k_t = _prox_k_tensor(k, z)
+    a_t = _nonneg_tensor("alpha", alpha, z, positive=False)
+    lr_t = _nonneg_tensor("lr", lr, z, positive=True)
+    return _prox_lk(z, k_t, a_t * lr_t / num_weights)
+
+
+def _check_prox_k(k: object) -> float:
+    k = _check_k(k)
+    if k not in PROX_KS:
         raise ValueError(f"k must be one of {PROX_KS} (a penalty with a closed-form prox), got {k}")
-    t = _check_t(torch.as_tensor(alpha, dtype=z.dtype) * torch.as_tensor(lr, dtype=z.dtype), z)
-    return _prox_lk(z, k_t, t / num_weights)
+    return k
 
 
-def _prox_lk(z: torch.Tensor, k: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+def _prox_k_tensor(k: object, z: torch.Tensor) -> torch.Tensor:
+    if not isinstance(k, torch.Tensor):
+        return torch.tensor(_check_prox_k(k), dtype=z.dtype)
+    k_t = _nonneg_tensor("k", k, z, positive=True)
+    if not bool(torch.isin(k_t, torch.tensor(PROX_KS, dtype=z.dtype)).all()):
+        raise ValueError(
+            f"k must be one of {PROX_KS} (a penalty with a closed-form prox) everywhere"
+        )
+    return k_t
+
+
+def _nonneg_tensor(name: str, value: object, z: torch.Tensor, *, positive: bool) -> torch.Tensor:
+    """A number (> 0 or >= 0) or a tensor of them broadcastable against ``z``, in z's dtype."""
+    if not isinstance(value, torch.Tensor):
+        v = check_positive(name, value) if positive else check_nonnegative(name, value)
+        return torch.tensor(v, dtype=z.dtype)
+    check_finite_tensor(name, value)
+    if bool(((value <= 0) if positive else (value < 0)).any()):
+        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'} everywhere")
+    try:
+        torch.broadcast_shapes(value.shape, z.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"{name} must be a number or a tensor broadcastable to z's shape {tuple(z.shape)}, "
+            f"got shape {tuple(value.shape)}"
+        ) from None
+    return value.to(z.dtype)
+
+
+def _prox_lk(z: torch.Tensor, k: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     """Unchecked kernel of :func:`prox_lk`: ``t`` is the per-entry threshold ``lr * alpha / d``."""
     if k.numel() == 1:
         kk = float(k)
@@ -305,17 +448,67 @@ def penalty_descent(
     once.  Returns a tensor of shape ``(steps + 1, *w0.shape)`` whose row ``s`` is
     the weights after ``s`` steps (row 0 is ``w0``).  Note that the penalty here is
     *not* averaged over the entries: batching starting points does not change any
-    single trajectory.  Introduced in *L2: shrinking every weight*.
+    single trajectory.
+
+    Divergence follows :mod:`weightreg.divergence`, each entry of ``w0`` being one
+    configuration watched through ``|w|``: an entry that is not finite or exceeds
+    ``BLOWUP_FACTOR * max(|w0|, 1)`` is frozen and NaN from that step on, and reported
+    (a warning naming the entries; :class:`~weightreg.divergence.TrainingDiverged` when all
+    diverge).  Introduced in *L2: shrinking every weight*.
     """
     check_finite_tensor("w0", w0)
     k = _check_k(k)
     alpha = check_nonnegative("alpha", alpha)
     lr = check_positive("lr", lr)
     steps = check_positive_int("steps", steps)
-    w = w0.detach().clone()
+    traj = _penalty_descent(w0.detach(), k, alpha, lr, steps)
+    report(
+        torch.isnan(traj[-1]).reshape(-1),
+        advice=f"lower lr (here lr * alpha = {lr * alpha:.3g}) or start closer to 0",
+        what="starting weights",
+    )
+    return traj
+
+
+def _penalty_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int):
+    """Unchecked kernel of :func:`penalty_descent` (no report: diverged entries are NaN)."""
+    w = w0.clone()
     out = torch.empty((steps + 1, *w0.shape), dtype=w0.dtype)
     out[0] = w
+    step = lr * alpha
     for s in range(steps):
-        w = w - lr * alpha * _elementwise_grad(w, k)
+        w = w - step * _elementwise_grad(w, k)
         out[s + 1] = w
-    return out
+    # Entries are independent, so freezing can be done afterwards: from the first step at which
+    # an entry diverged, it is NaN.
+    bad = diverged_rows_kernel(out.abs(), blowup_limit(w0.abs()))
+    bad = torch.cummax(bad.to(torch.uint8), dim=0).values.bool()
+    return torch.where(bad, torch.full_like(out, math.nan), out)
+
+
+def prox_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int) -> torch.Tensor:
+    r"""Proximal steps on the per-weight penalty ``alpha * |w|**k`` alone; the trajectory.
+
+    .. math:: w_{s+1} = \operatorname{prox}_{\eta\alpha|\cdot|^k}(w_s)
+              = \arg\min_x \tfrac12 (x - w_s)^2 + \eta\alpha |x|^k
+
+    for ``k`` in :data:`PROX_KS`, through :func:`prox_lk` with one weight per penalty
+    (``num_weights=1``).  Every entry of ``w0`` (any shape) is an independent weight; returns
+    a tensor of shape ``(steps + 1, *w0.shape)`` as :func:`penalty_descent` does (proximal
+    steps never diverge: every step shrinks ``|w|``).  Introduced in *L1: exact zeros*.
+    """
+    check_finite_tensor("w0", w0)
+    k = _check_prox_k(k)
+    alpha = check_nonnegative("alpha", alpha)
+    lr = check_positive("lr", lr)
+    steps = check_positive_int("steps", steps)
+    return _prox_descent(w0.detach(), k, alpha, lr, steps)
+
+
+def _prox_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int):
+    """Unchecked kernel of :func:`prox_descent`."""
+    k_t, t = torch.tensor(k, dtype=w0.dtype), lr * alpha  # t a Python float: no rounding
+    out = [w0.clone()]
+    for _ in range(steps):
+        out.append(_prox_lk(out[-1], k_t, t))
+    return torch.stack(out)

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import torch
 
-from .divergence import blowup_limit, diverged_rows, report
+from .divergence import blowup_limit, report
 from .validation import check_bool, check_finite_tensor, check_int
 
 __all__ = ["Solution", "proximal_gradient"]
@@ -60,6 +60,9 @@ def _grad_and_watch(grad: Grad, V: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     return out, torch.linalg.vector_norm(_rows(V, V.shape[0]), dim=1)
 
 
+OnStep = Callable[[int, torch.Tensor], torch.Tensor | None]
+
+
 def solve(
     grad: Grad,
     prox: Prox,
@@ -67,17 +70,25 @@ def solve(
     lr: float | torch.Tensor,
     steps: int,
     accelerate: bool,
+    on_step: OnStep | None = None,
 ) -> Solution:
     """The unchecked kernel of :func:`proximal_gradient` (same arguments, ``lr`` broadcastable
-    against ``W0``); for inner loops and other helpers of the package."""
+    against ``W0``); for inner loops and other helpers of the package.
+
+    ``on_step(s, W_new)``, if given, is called after step ``s`` (0-based) with the new iterate,
+    before diverged rows are frozen; it may return a boolean mask (shape ``(C,)``) of further
+    rows to declare diverged (e.g. from a loss it evaluates), or ``None``.  ``grad`` is called
+    exactly once per step, so a stateful ``grad`` may walk through minibatches.
+    """
     C = W0.shape[0]
     bshape = (C,) + (1,) * (W0.dim() - 1)
     W = W0
     W_prev = W
     theta = torch.ones(bshape, dtype=W.dtype)
     alive = torch.ones(C, dtype=torch.bool)
+    all_alive = True
     limit = None
-    for _ in range(steps):
+    for step in range(steps):
         if accelerate:
             theta_next = (1 + torch.sqrt(1 + 4 * theta * theta)) / 2
             V = W + (theta - 1) / theta_next * (W - W_prev)
@@ -87,16 +98,25 @@ def solve(
         if limit is None:
             limit = blowup_limit(watched)
         W_new = prox(V - lr * G)
-        bad = diverged_rows(watched, limit) | ~torch.isfinite(_rows(W_new, C)).all(dim=1)
-        alive = alive & ~bad
-        keep = alive.reshape(bshape)
-        W_new = torch.where(keep, W_new, W)
+        # diverged_rows_kernel(watched, limit) in one comparison (NaN and inf fail it too)
+        bad = ~(watched.detach() <= limit)
+        if not bool(torch.isfinite(W_new).all()):  # rare: find the rows
+            bad = bad | ~torch.isfinite(_rows(W_new, C)).all(dim=1)
+        if on_step is not None:
+            more = on_step(step, W_new)
+            if more is not None:
+                bad = bad | more
+        if bool(bad.any()):  # rare: freeze the rows that diverged at this step
+            alive = alive & ~bad
+            all_alive = False
+            if not bool(alive.any()):
+                break
+        if not all_alive:
+            W_new = torch.where(alive.reshape(bshape), W_new, W)
         if accelerate:
             against = _rows((V - W_new) * (W_new - W), C).sum(dim=1).reshape(bshape) > 0
             theta = torch.where(against, torch.ones_like(theta), theta_next)
         W_prev, W = W, W_new
-        if not bool(alive.any()):
-            break
     W = torch.where(alive.reshape(bshape), W, torch.full_like(W, float("nan")))
     return Solution(W, ~alive)
 
@@ -128,8 +148,15 @@ def proximal_gradient(
     steps = check_int("steps", steps, minimum=1)
     accelerate = check_bool("accelerate", accelerate)
     C = W0.shape[0]
-    lr_t = torch.as_tensor(lr, dtype=W0.dtype) if not isinstance(lr, bool) else None
-    if lr_t is None or lr_t.dim() > 1 or lr_t.numel() not in (1, C):
+    if isinstance(lr, bool) or not isinstance(lr, int | float | torch.Tensor):
+        raise TypeError(
+            f"lr must be a number > 0 or a tensor of one value per row, got {type(lr).__name__}"
+        )
+    lr_t = torch.as_tensor(lr, dtype=W0.dtype) if not isinstance(lr, torch.Tensor) else lr
+    if lr_t.is_complex() or lr_t.dtype == torch.bool:
+        raise TypeError(f"lr must hold real numbers, got dtype {lr_t.dtype}")
+    lr_t = lr_t.to(W0.dtype)
+    if lr_t.dim() > 1 or lr_t.numel() not in (1, C):
         raise ValueError(f"lr must be a number > 0 or one value per row (shape ({C},))")
     lr_t = check_finite_tensor("lr", lr_t)
     if bool((lr_t <= 0).any()):

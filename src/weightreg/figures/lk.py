@@ -1,4 +1,4 @@
-"""Figures, tables and the explorer that every Lk-penalty chapter shares.
+"""Figures, tables and the explorer that every Lk-penalty chapter shares (drawing only).
 
 Introduced in the chapter *L2: shrinking every weight* (``book/lk/l2.md``) and used by
 *L1: exact zeros* (``book/lk/l1.md``) and the other Lk chapters, so that each chapter
@@ -7,9 +7,10 @@ shows its penalty the same way and no plotting code is copied between chapters.
 Conventions
 -----------
 Everything here is about **one** weight and its per-weight penalty ``alpha * |w|**k``
-(see :func:`weightreg.penalties.lk_grad_per_weight` and
-:func:`weightreg.penalties.penalty_descent`).  In a model with ``n`` weights and the
-book's mean penalty ``alpha * mean(|w|**k)``, each weight feels ``alpha / n``.
+(see :func:`weightreg.penalties.lk_grad_per_weight`, :func:`weightreg.penalties.penalty_descent`
+and :func:`weightreg.penalties.prox_descent`, the math these figures draw).  In a model with
+``n`` weights and the book's mean penalty ``alpha * mean(|w|**k)``, each weight feels
+``alpha / n``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,19 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .penalties import lk_grad_per_weight, penalty_descent, prox_l1, prox_l2, prox_lhalf
-from .validation import check_nonnegative, check_positive, check_positive_int
-from .widgets import explorer
+from ..penalties import PROX_KS, _penalty_descent, lk_grad_per_weight, prox_descent
+from ..validation import (
+    check_finite_tensor,
+    check_nonnegative,
+    check_positive,
+    check_positive_int,
+)
+from ..widgets import explorer
 
 __all__ = [
     "plot_penalty_and_grad",
     "step_table",
-    "prox_descent",
+    "penalty_trajectories",
     "draw_penalty_dynamics",
     "dynamics_explorer",
     "START_WEIGHTS",
@@ -37,12 +43,6 @@ __all__ = [
 
 START_WEIGHTS = (-1.6, -0.45, 0.3, 1.1)
 """Starting weights of the pure-penalty dynamics figures (two large, two small, both signs)."""
-
-_PROX = {
-    0.5: lambda z, t: prox_lhalf(z, t),
-    1.0: lambda z, t: prox_l1(z, t),
-    2.0: lambda z, t: prox_l2(z, 2 * t),  # alpha * w**2 = (2 alpha / 2) * w**2
-}
 
 
 def plot_penalty_and_grad(
@@ -106,26 +106,20 @@ def step_table(
     )
 
 
-def prox_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int) -> torch.Tensor:
-    r"""Proximal steps on the per-weight penalty ``alpha * |w|**k`` alone; the trajectory.
-
-    .. math:: w_{s+1} = \operatorname{prox}_{\eta\alpha|\cdot|^k}(w_s)
-
-    for ``k`` in {0.5, 1, 2} (:func:`~weightreg.penalties.prox_lhalf`,
-    :func:`~weightreg.penalties.prox_l1`, :func:`~weightreg.penalties.prox_l2`).  Same
-    shapes as :func:`weightreg.penalties.penalty_descent`: ``(steps + 1, *w0.shape)``.
-    Introduced in *L1*.
+def penalty_trajectories(
+    w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int
+) -> torch.Tensor:
+    """:func:`weightreg.penalties.penalty_descent` for a figure: same trajectories, shape
+    ``(steps + 1, *w0.shape)``, but an entry that diverges is NaN from that step on without a
+    warning or an error (even when all diverge): the figure shows the divergence, e.g. as a
+    line that leaves the axes.  Introduced in *L3 and L10*.
     """
-    k = float(k)
-    if k not in _PROX:
-        raise ValueError(f"k must be 0.5, 1 or 2 (a penalty with an exact prox here), got {k}")
+    check_finite_tensor("w0", w0)
+    k = check_positive("k", k)
     alpha = check_nonnegative("alpha", alpha)
     lr = check_positive("lr", lr)
     steps = check_positive_int("steps", steps)
-    out = [w0.detach().clone()]
-    for _ in range(steps):
-        out.append(_PROX[k](out[-1], lr * alpha))
-    return torch.stack(out)
+    return _penalty_descent(w0.detach(), k, alpha, lr, steps)
 
 
 def draw_penalty_dynamics(
@@ -140,16 +134,23 @@ def draw_penalty_dynamics(
 ) -> None:
     """Draw the penalty with its derivative (left) and descent on it from ``w0`` (right).
 
-    ``method="gradient"`` uses :func:`weightreg.penalties.penalty_descent`;
-    ``"proximal"`` uses :func:`prox_descent` (``k`` in {0.5, 1, 2}; other ``k`` show a
-    note instead).  The right panel's title gives ``lr * alpha``: the trajectories depend
-    on ``lr`` and ``alpha`` only through that product.  The draw function of
+    ``method="gradient"`` draws :func:`penalty_trajectories` (weights that diverge leave the
+    axes: the figure shows divergence rather than reporting it);
+    ``"proximal"`` draws :func:`weightreg.penalties.prox_descent` (``k`` in {0.5, 1, 2}; other
+    ``k`` show a note instead).  The right panel's title gives ``lr * alpha``: the trajectories
+    depend on ``lr`` and ``alpha`` only through that product.  The draw function of
     :func:`dynamics_explorer`.  Introduced in *L2*.
     """
+    check_positive("k", k)
+    alpha = check_nonnegative("alpha", alpha)
+    lr = check_positive("lr", lr)
+    steps = check_positive_int("steps", steps)
+    if method not in ("gradient", "proximal"):
+        raise ValueError(f"method must be 'gradient' or 'proximal', got {method!r}")
     ax1, ax2 = fig.subplots(1, 2)
     plot_penalty_and_grad(k, alpha=alpha, ax=ax1, xlim=1.6)
     start = torch.tensor(list(w0), dtype=torch.float64)
-    if method == "proximal" and float(k) not in _PROX:
+    if method == "proximal" and float(k) not in PROX_KS:
         ax2.text(
             0.5, 0.5, f"no closed-form prox for k = {k:g}", ha="center", transform=ax2.transAxes
         )
@@ -157,9 +158,8 @@ def draw_penalty_dynamics(
     elif method == "proximal":
         traj = prox_descent(start, k, alpha, lr, steps)
     else:
-        traj = penalty_descent(start, k, alpha, lr, steps)
+        traj = penalty_trajectories(start, k, alpha, lr, steps)  # diverged entries: NaN
     if traj is not None:
-        traj = torch.where(traj.abs() > 1e6, torch.nan, traj)  # diverged: leave the axes
         ax2.plot(range(steps + 1), traj.numpy(), marker=".", ms=3, lw=1)
         if bool(torch.isnan(traj).any()) or bool((traj.abs() > 2.5).any()):
             ax2.text(
