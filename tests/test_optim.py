@@ -9,7 +9,17 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weightreg.optim import SGD, Adam, adam_update_, sgd_update_, torch_weight_decay
+from weightreg.optim import (
+    SGD,
+    Adam,
+    adam_kernel_,
+    adam_update_,
+    sgd_kernel_,
+    sgd_update_,
+    torch_weight_decay,
+)
+
+pytestmark = pytest.mark.usefixtures("float64_default")  # iterate-for-iterate: float64
 
 STEPS = 150
 
@@ -260,16 +270,18 @@ def test_batched_updates_equal_one_by_one(decoupled, lrs, wds, seed):
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda p: SGD(p, lr=-0.1), "lr must be >= 0"),
+        (lambda p: SGD(p, lr=-0.1), "lr must be > 0"),
+        (lambda p: SGD(p, lr=0.0), "lr must be > 0"),  # as ProjectedSGD: lr > 0 everywhere
         (lambda p: SGD(p, lr=0.1, weight_decay=-1.0), "weight_decay must be >= 0"),
         (lambda p: SGD(p, lr=0.1, momentum=1.0), r"momentum must lie in \[0, 1\)"),
         (lambda p: SGD(p, lr=0.1, momentum=-0.5), r"momentum must lie in \[0, 1\)"),
-        (lambda p: Adam(p, lr=-1e-3), "lr must be >= 0"),
+        (lambda p: Adam(p, lr=-1e-3), "lr must be > 0"),
+        (lambda p: Adam(p, lr=0.0), "lr must be > 0"),
         (lambda p: Adam(p, betas=(0.9, 1.0)), r"betas\[1\] must lie in \[0, 1\)"),
         (lambda p: Adam(p, betas=(-0.1, 0.999)), r"betas\[0\] must lie in \[0, 1\)"),
         (lambda p: Adam(p, eps=0.0), "eps must be > 0"),
         (lambda p: Adam(p, weight_decay=float("nan")), "weight_decay must be finite"),
-        (lambda p: SGD([{"params": p, "lr": -1.0}], lr=0.1), "lr must be >= 0"),
+        (lambda p: SGD([{"params": p, "lr": -1.0}], lr=0.1), "lr must be > 0"),
         (lambda p: Adam([{"params": p, "betas": (0.9, 1.5)}]), r"betas\[1\] must lie"),
     ],
 )
@@ -284,6 +296,8 @@ def test_bad_options_raise_value_error(make, match):
         (lambda p: SGD(p, lr="0.1"), "lr must be a real number"),
         (lambda p: Adam(p, betas=0.9), "betas must be a pair"),
         (lambda p: Adam(p, decoupled="yes"), "decoupled must be True or False"),
+        (lambda p: SGD(p, lr=0.1, decoupled="False"), "decoupled must be True or False"),
+        (lambda p: SGD(p, lr=True), "lr must be a real number"),
     ],
 )
 def test_bad_option_types_raise_type_error(make, match):
@@ -297,3 +311,127 @@ def test_torch_weight_decay_converts_and_checks():
         torch_weight_decay(0.05, 0.0)
     with pytest.raises(ValueError, match="paper_lambda must be >= 0"):
         torch_weight_decay(-0.05, 0.1)
+
+
+def _adam_args(**change):
+    p = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    args = {
+        "p": p,
+        "grad": torch.tensor([0.3, -0.1, 2.0], dtype=torch.float64),
+        "exp_avg": torch.zeros(3, dtype=torch.float64),
+        "exp_avg_sq": torch.zeros(3, dtype=torch.float64),
+        "step": 1,
+        "lr": 0.1,
+    }
+    args.update(change)
+    return args
+
+
+@pytest.mark.parametrize(
+    ("change", "exc", "match"),
+    [
+        ({"step": 0}, ValueError, "step must be >= 1"),
+        ({"step": -1}, ValueError, "step must be >= 1"),
+        ({"step": 2.5}, TypeError, "step must be an int"),
+        ({"step": True}, TypeError, "step must be an int"),
+        ({"betas": (1.0, 0.999)}, ValueError, r"betas\[0\] must lie in \[0, 1\)"),
+        ({"betas": (0.9,)}, TypeError, "betas must be a pair"),
+        (
+            {"exp_avg_sq": torch.tensor([-1.0, 0.0, 0.0], dtype=torch.float64)},
+            ValueError,
+            "exp_avg_sq must be >= 0",
+        ),
+        ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"lr": -1.0}, ValueError, "lr must be > 0"),
+        ({"lr": torch.tensor([0.1, 0.0, 0.1])}, ValueError, "every entry of lr must be > 0"),
+        ({"lr": torch.ones(2)}, ValueError, "lr must broadcast to p's shape"),
+        ({"eps": 0.0}, ValueError, "eps must be > 0"),
+        ({"weight_decay": -0.1}, ValueError, "weight_decay must be >= 0"),
+        ({"decoupled": "False"}, TypeError, "decoupled must be True or False"),
+        ({"decoupled": 0}, TypeError, "decoupled must be True or False"),
+        ({"grad": torch.ones(4, dtype=torch.float64)}, ValueError, "grad must have the shape"),
+        ({"grad": torch.tensor([float("nan"), 0, 0])}, ValueError, "grad must contain only finite"),
+        ({"p": torch.ones(3, dtype=torch.int64)}, TypeError, "p must have a real floating dtype"),
+        ({"exp_avg": torch.zeros(3, dtype=torch.complex64)}, TypeError, "exp_avg must have a real"),
+    ],
+)
+def test_adam_update_refuses_what_would_give_nan_or_a_silent_result(change, exc, match):
+    """Each of these gave NaN from finite input, or was accepted silently, before the checks."""
+    args = _adam_args(**change)
+    before = args["p"].clone()
+    with pytest.raises(exc, match=match):
+        adam_update_(**args)
+    assert torch.equal(args["p"], before)  # nothing was changed
+
+
+@pytest.mark.parametrize(
+    ("change", "exc", "match"),
+    [
+        ({"lr": 0.0}, ValueError, "lr must be > 0"),
+        ({"lr": -1.0}, ValueError, "lr must be > 0"),
+        ({"momentum": 1.0}, ValueError, r"momentum must lie in \[0, 1\)"),
+        ({"momentum": torch.tensor([[0.5], [1.0]])}, ValueError, r"momentum must be in \[0, 1\)"),
+        ({"weight_decay": -1e-3}, ValueError, "weight_decay must be >= 0"),
+        ({"weight_decay": float("inf")}, ValueError, "weight_decay must be finite"),
+        ({"decoupled": "False"}, TypeError, "decoupled must be True or False"),
+        ({"lr": True}, TypeError, "lr must be a real number"),
+        ({"momentum_buffer": torch.zeros(3)}, ValueError, "momentum_buffer must have the shape"),
+    ],
+)
+def test_sgd_update_refuses_bad_input(change, exc, match):
+    args = {
+        "p": torch.ones(2, 3),
+        "grad": torch.ones(2, 3),
+        "momentum_buffer": torch.zeros(2, 3),
+        "lr": 0.1,
+        "momentum": 0.9,
+        **change,
+    }
+    with pytest.raises(exc, match=match):
+        sgd_update_(**args)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    step=st.integers(1, 10_000),
+    beta1=st.floats(0.0, 0.999),
+    beta2=st.floats(0.0, 0.9999),
+    lr=st.floats(1e-6, 10.0),
+    wd=st.floats(0.0, 10.0),
+    eps=st.floats(1e-12, 1.0),
+    decoupled=st.booleans(),
+    g=st.lists(st.floats(-1e3, 1e3), min_size=3, max_size=3),
+    v=st.lists(st.floats(0.0, 1e3), min_size=3, max_size=3),
+)
+def test_adam_update_is_finite_on_finite_valid_input(
+    step, beta1, beta2, lr, wd, eps, decoupled, g, v
+):
+    """Whatever the checks accept gives a finite result: no NaN from finite input."""
+    args = _adam_args(
+        step=step,
+        grad=torch.tensor(g, dtype=torch.float64),
+        exp_avg_sq=torch.tensor(v, dtype=torch.float64),
+        lr=lr,
+    )
+    adam_update_(**args, betas=(beta1, beta2), eps=eps, weight_decay=wd, decoupled=decoupled)
+    assert torch.isfinite(args["p"]).all()
+    assert torch.isfinite(args["exp_avg"]).all() and (args["exp_avg_sq"] >= 0).all()
+
+
+def test_checked_updates_equal_their_kernels():
+    """The public forms only check: they compute exactly what the kernels compute."""
+    gen = torch.Generator().manual_seed(3)
+    p, g = torch.randn(4, 3, generator=gen), torch.randn(4, 3, generator=gen)
+    lr = torch.rand(4, 1, generator=gen) + 0.01
+    a, b = p.clone(), p.clone()
+    ba, bb = torch.zeros_like(p), torch.zeros_like(p)
+    for _ in range(3):
+        sgd_update_(a, g, ba, lr=lr, momentum=0.9, weight_decay=0.1, decoupled=True)
+        sgd_kernel_(b, g, bb, lr=lr, momentum=0.9, weight_decay=0.1, decoupled=True)
+    assert torch.equal(a, b) and torch.equal(ba, bb)
+    a, b = p.clone(), p.clone()
+    m = [torch.zeros_like(p) for _ in range(4)]
+    for step in (1, 2, 3):
+        adam_update_(a, g, m[0], m[1], step, lr=lr, weight_decay=0.1)
+        adam_kernel_(b, g, m[2], m[3], step, lr=lr, weight_decay=0.1)
+    assert torch.equal(a, b) and torch.equal(m[1], m[3])

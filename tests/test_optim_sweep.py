@@ -1,20 +1,27 @@
-"""The batched grid training of weightreg.optim_sweep against one-by-one loops."""
+"""The batched grid training of weightreg.optim_sweep against one-by-one loops and vmap."""
 
 from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
+from sweep_reference import sweep_loop, sweep_vmap
 
-from weightreg.data import digits_split
+from weightreg.data import Split, digits_split
+from weightreg.divergence import DivergenceWarning, TrainingDiverged
 from weightreg.optim_sweep import (
+    SweepConfig,
     SweepResult,
     init_mlp,
     minibatch_order,
     schedule_multipliers,
     sweep,
-    sweep_loop,
 )
+from weightreg.seeding import streams
 
 SPLIT = digits_split(64, seed=1, dtype=torch.float64)
 SMALL = {"seeds": (0, 3), "hidden": 8, "num_epochs": 3, "batch_size": 16}
@@ -22,6 +29,10 @@ GRIDS = {
     "sgd": {"lrs": [0.05, 0.3], "weight_decays": [1e-3, 3e-2]},
     "adam": {"lrs": [3e-3, 3e-2], "weight_decays": [1e-3, 3e-2]},
 }
+
+
+def _config(**kw) -> SweepConfig:
+    return SweepConfig(**kw)
 
 
 def _max_diff(a, b):
@@ -32,9 +43,11 @@ def _max_diff(a, b):
 @pytest.mark.parametrize("decoupled", [False, True])
 @pytest.mark.parametrize("schedule", ["cosine", "constant"])
 def test_batched_sweep_equals_loop(optimizer, decoupled, schedule):
-    kw = {**SMALL, **GRIDS[optimizer], "schedule": schedule}
-    batched = sweep(SPLIT, optimizer=optimizer, decoupled=decoupled, **kw)
-    loop = sweep_loop(SPLIT, optimizer=optimizer, decoupled=decoupled, **kw)
+    config = SweepConfig(
+        optimizer=optimizer, decoupled=decoupled, schedule=schedule, **SMALL, **GRIDS[optimizer]
+    )
+    batched = sweep(SPLIT, config)
+    loop = sweep_loop(SPLIT, config)
     assert batched.test_error.shape == (2, 2, 2)
     assert _max_diff(batched, loop) < 1e-12
     assert (
@@ -57,9 +70,9 @@ def test_batched_sweep_equals_loop(optimizer, decoupled, schedule):
     ("optimizer", "decoupled"), [("sgd", False), ("adam", False), ("adam", True)]
 )
 def test_batched_sweep_equals_torch_optim_loop(optimizer, decoupled):
-    kw = {**SMALL, **GRIDS[optimizer]}
-    batched = sweep(SPLIT, optimizer=optimizer, decoupled=decoupled, **kw)
-    ref = sweep_loop(SPLIT, optimizer=optimizer, decoupled=decoupled, backend="torch", **kw)
+    config = SweepConfig(optimizer=optimizer, decoupled=decoupled, **SMALL, **GRIDS[optimizer])
+    batched = sweep(SPLIT, config)
+    ref = sweep_loop(SPLIT, config, backend="torch")
     assert _max_diff(batched, ref) < 1e-12
     for key, stacks in batched.state.items():  # torch.optim's state has the same names
         for a, b in zip(stacks, ref.state[key], strict=True):
@@ -68,20 +81,18 @@ def test_batched_sweep_equals_torch_optim_loop(optimizer, decoupled):
 
 def test_torch_backend_has_no_sgdw():
     with pytest.raises(ValueError, match="no decoupled SGD"):
-        sweep_loop(SPLIT, optimizer="sgd", decoupled=True, backend="torch", **SMALL, **GRIDS["sgd"])
+        sweep_loop(
+            SPLIT,
+            SweepConfig(optimizer="sgd", decoupled=True, **SMALL, **GRIDS["sgd"]),
+            backend="torch",
+        )
 
 
 def test_configurations_do_not_interact():
     """A cell of a big grid ends exactly where the same configuration trained alone ends."""
-    big = sweep(SPLIT, optimizer="adam", decoupled=True, **SMALL, **GRIDS["adam"])
-    alone = sweep(
-        SPLIT,
-        optimizer="adam",
-        decoupled=True,
-        lrs=[3e-2],
-        weight_decays=[1e-3],
-        **{**SMALL, "seeds": (3,)},
-    )
+    config = SweepConfig(optimizer="adam", decoupled=True, **SMALL, **GRIDS["adam"])
+    big = sweep(SPLIT, config)
+    alone = sweep(SPLIT, dataclasses.replace(config, lrs=[3e-2], weight_decays=[1e-3], seeds=(3,)))
     c = (1 * 2 + 0) * 2 + 1  # i_lr = 1, i_wd = 0, i_seed = 1
     for p_big, p_alone in zip(big.params, alone.params, strict=True):
         torch.testing.assert_close(p_big[c], p_alone[0], rtol=1e-13, atol=1e-14)
@@ -90,35 +101,22 @@ def test_configurations_do_not_interact():
 def test_paper_and_torch_conventions():
     """Paper lambda at base lr alpha is PyTorch weight_decay lambda / alpha."""
     lr, lam = 0.03, 0.01
-    kw = {**SMALL, "lrs": [lr]}
-    paper = sweep(SPLIT, optimizer="adam", decoupled=True, weight_decays=[lam], **kw)
+    base = SweepConfig(optimizer="adam", decoupled=True, lrs=[lr], weight_decays=[lam], **SMALL)
+    paper = sweep(SPLIT, base)
     torch_ = sweep(
-        SPLIT,
-        optimizer="adam",
-        decoupled=True,
-        weight_decays=[lam / lr],
-        decay_convention="torch",
-        **kw,
+        SPLIT, dataclasses.replace(base, weight_decays=[lam / lr], decay_convention="torch")
     )
     assert _max_diff(paper, torch_) < 1e-13
     # for coupled L2 the convention is irrelevant
-    a = sweep(SPLIT, optimizer="adam", decoupled=False, weight_decays=[lam], **kw)
-    b = sweep(
-        SPLIT,
-        optimizer="adam",
-        decoupled=False,
-        weight_decays=[lam],
-        decay_convention="torch",
-        **kw,
-    )
+    a = sweep(SPLIT, dataclasses.replace(base, decoupled=False))
+    b = sweep(SPLIT, dataclasses.replace(base, decoupled=False, decay_convention="torch"))
     assert _max_diff(a, b) == 0.0
 
 
 def test_biases_are_not_decayed():
     """A tiny lr with lr * weight_decay = 1 (PyTorch's convention): W vanishes, b stays."""
     lr = 2.0**-60
-    res = sweep(
-        SPLIT,
+    config = SweepConfig(
         optimizer="sgd",
         decoupled=True,
         lrs=[lr],
@@ -128,6 +126,7 @@ def test_biases_are_not_decayed():
         momentum=0.0,
         **{**SMALL, "seeds": (0,)},
     )
+    res = sweep(SPLIT, config)
     W1, b1, W2, b2 = (p[0] for p in res.params)
     init = init_mlp(SPLIT.num_inputs, 8, 10, 0, dtype=torch.float64)
     assert float(W1.abs().max()) < 1e-15 and float(W2.abs().max()) < 1e-15
@@ -137,18 +136,81 @@ def test_biases_are_not_decayed():
 
 
 def test_divergence_is_flagged_and_contained():
-    res = sweep(
-        SPLIT,
+    config = SweepConfig(
         optimizer="sgd",
         decoupled=False,
         lrs=[0.05, 1e15],
         weight_decays=[0.0, 1e15],
         **SMALL,
     )
+    with pytest.warns(DivergenceWarning, match=r"diverged.*lr=1e\+15.*lower the learning rate"):
+        res = sweep(SPLIT, config)
     assert res.diverged[1, 1].all() and not res.diverged[0, 0].any()
     assert np.isnan(res.test_error[1, 1]).all() and np.isfinite(res.test_error[0, 0]).all()
     lr, wd, err = res.best()
     assert not np.isnan(err) and err == pytest.approx(np.nanmin(res.mean_error()))
+    # the healthy configurations are untouched by their diverged neighbours
+    alone = sweep(SPLIT, dataclasses.replace(config, lrs=[0.05], weight_decays=[0.0]))
+    for p_all, p_alone in zip(res.params, alone.params, strict=True):
+        torch.testing.assert_close(p_all[:2], p_alone, rtol=1e-13, atol=1e-14)
+
+
+def test_finite_blowup_is_divergence():
+    """lrs=[1e4] used to end at a train loss of 2.8e35 with diverged=False."""
+    config = SweepConfig(
+        optimizer="sgd", decoupled=False, lrs=[0.1, 1e4], weight_decays=[0.0], **SMALL
+    )
+    with pytest.warns(DivergenceWarning, match="2 of 4 configurations diverged"):
+        res = sweep(SPLIT, config)
+    assert res.diverged[1].all() and not res.diverged[0].any()
+    assert np.isnan(res.train_loss[1]).all() and np.all(res.train_loss[0] < 10)
+    assert all(torch.isnan(p[2:]).all() for p in res.params)  # frozen and reported as NaN
+
+
+def test_all_diverged_raises():
+    config = SweepConfig(optimizer="sgd", decoupled=False, lrs=[1e4], weight_decays=[0.0], **SMALL)
+    with pytest.raises(TrainingDiverged, match="every one of the 2 configurations diverged"):
+        sweep(SPLIT, config)
+
+
+def test_no_warning_when_nothing_diverges():
+    config = SweepConfig(optimizer="adam", decoupled=True, **SMALL, **GRIDS["adam"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sweep(SPLIT, config)
+    assert not res.diverged.any()
+
+
+@pytest.mark.parametrize("part", ["X_train", "X_test"])
+def test_nan_in_the_data_is_bad_data_not_divergence(part):
+    X = getattr(SPLIT, part).clone()
+    X[3, 5] = float("nan")
+    bad = dataclasses.replace(SPLIT, **{part: X})
+    config = SweepConfig(optimizer="sgd", decoupled=False, **SMALL, **GRIDS["sgd"])
+    with pytest.raises(ValueError, match=f"split.{part} must contain only finite values"):
+        sweep(SPLIT if part is None else bad, config)
+
+
+def test_bad_labels_and_split_type():
+    config = SweepConfig(optimizer="sgd", decoupled=False, **SMALL, **GRIDS["sgd"])
+    floats = dataclasses.replace(SPLIT, y_train=SPLIT.y_train.to(torch.float64))
+    with pytest.raises(TypeError, match="y_train must be an integer"):
+        sweep(floats, config)
+    with pytest.raises(TypeError, match="split must be a weightreg.data.Split"):
+        sweep((SPLIT.X_train, SPLIT.y_train), config)
+    with pytest.raises(TypeError, match="config must be a SweepConfig"):
+        sweep(SPLIT, {"optimizer": "sgd"})
+    assert isinstance(SPLIT, Split)
+
+
+def test_seeding_uses_independent_streams():
+    """Initial weights and batch order come from streams(seed).init and .shuffle."""
+    W1 = init_mlp(64, 8, 10, 4, dtype=torch.float64)[0]
+    u = torch.rand((64, 8), generator=streams(4).init, dtype=torch.float64)
+    torch.testing.assert_close(W1, (2 * u - 1) / 8, rtol=0, atol=1e-17)
+    order = minibatch_order(40, 8, 1, seed=4)
+    expected = torch.randperm(40, generator=streams(4).shuffle)[:40].reshape(5, 8)
+    assert torch.equal(order, expected)
 
 
 def test_minibatch_order():
@@ -184,23 +246,56 @@ def test_schedule_multipliers():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "exc", "match"),
     [
-        ({"lrs": [-0.1]}, r"lrs\[0\] must be > 0"),
-        ({"weight_decays": [-1e-3]}, "weight_decays must be finite and >= 0"),
-        ({"optimizer": "rmsprop"}, "optimizer must be 'sgd' or 'adam'"),
-        ({"decay_convention": "keras"}, "decay_convention must be"),
-        ({"momentum": 1.0}, r"momentum must lie in \[0, 1\)"),
-        ({"betas": (0.9, 1.0)}, r"betas\[1\] must lie in \[0, 1\)"),
-        ({"seeds": (-1,)}, r"seeds\[0\] must be an int >= 0"),
-        ({"batch_size": 100}, "batch_size must be <= 64"),
-        ({"lrs": []}, "must each list at least one value"),
+        ({"lrs": [-0.1]}, ValueError, r"lrs\[0\] must be > 0"),
+        ({"lrs": [0.0]}, ValueError, r"lrs\[0\] must be > 0"),
+        ({"weight_decays": [-1e-3]}, ValueError, r"weight_decays\[0\] must be >= 0"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer must be one of"),
+        ({"decay_convention": "keras"}, ValueError, "decay_convention must be one of"),
+        ({"schedule": "linear"}, ValueError, "schedule must be one of"),
+        ({"momentum": 1.0}, ValueError, r"momentum must lie in \[0, 1\)"),
+        ({"betas": (0.9, 1.0)}, ValueError, r"betas\[1\] must lie in \[0, 1\)"),
+        ({"seeds": (-1,)}, ValueError, r"seeds\[0\] must be >= 0"),
+        ({"seeds": (None,)}, TypeError, r"seeds\[0\] must be an int >= 0, got None"),
+        ({"lrs": []}, ValueError, "lrs must list at least one value"),
+        ({"lrs": 0.1}, TypeError, "lrs must be a sequence"),
+        ({"decoupled": "False"}, TypeError, "decoupled must be True or False"),
+        ({"hidden": 0}, ValueError, "hidden must be >= 1"),
+        ({"eps": 0.0}, ValueError, "eps must be > 0"),
+        ({"dtype": torch.int64}, TypeError, "dtype must be torch.float32 or torch.float64"),
     ],
 )
-def test_bad_input(kwargs, match):
+def test_bad_config(kwargs, exc, match):
     args = {"optimizer": "sgd", "decoupled": False, **SMALL, **GRIDS["sgd"], **kwargs}
-    with pytest.raises(ValueError, match=match):
-        sweep(SPLIT, **args)
+    with pytest.raises(exc, match=match):
+        SweepConfig(**args)
+
+
+def test_batch_size_larger_than_the_data():
+    config = SweepConfig(
+        optimizer="sgd", decoupled=False, **{**SMALL, "batch_size": 100}, **GRIDS["sgd"]
+    )
+    with pytest.raises(ValueError, match="batch_size must be <= 64"):
+        sweep(SPLIT, config)
+
+
+def test_config_is_normalized_and_hashable():
+    config = SweepConfig(
+        optimizer="adam", decoupled=True, lrs=np.array([1e-3, 1e-2]), weight_decays=[0, 1]
+    )
+    assert config.lrs == (1e-3, 1e-2) and config.weight_decays == (0.0, 1.0)
+    assert config.shape == (2, 2, 3) and len(config.grid()) == 12
+    assert hash(config) == hash(dataclasses.replace(config))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.hidden = 3
+
+
+def test_init_mlp_refuses_integer_dtype_and_bad_seed():
+    with pytest.raises(TypeError, match="dtype must be torch.float32 or torch.float64"):
+        init_mlp(4, 3, 2, 0, dtype=torch.int64)
+    with pytest.raises(TypeError, match="seed must be an int >= 0, got None"):
+        init_mlp(4, 3, 2, None, dtype=torch.float64)
 
 
 def _synthetic(slope: float, offset: float = -0.5) -> SweepResult:
@@ -244,18 +339,31 @@ def test_best_decays_keeps_only_good_rows_and_checks_input():
         res.best_decays(within=-1.0)
 
 
-def test_bench_script_agrees_and_ends_with_the_speed_up(capsys):
-    """`make bench` runs bench/sweep.py: it checks agreement and prints `speed-up: N.Nx` last."""
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_vmap_reference_equals_sweep(optimizer):
+    """PyTorch's own ensembling recipe (stack_module_state + vmap) trains the same networks."""
+    config = SweepConfig(optimizer=optimizer, decoupled=True, **SMALL, **GRIDS[optimizer])
+    ours, ref = sweep(SPLIT, config), sweep_vmap(SPLIT, config)
+    assert _max_diff(ours, ref) < 1e-12
+    np.testing.assert_array_equal(ours.test_error, ref.test_error)
+    for key, stacks in ours.state.items():
+        for a, b in zip(stacks, ref.state[key], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_bench_script_runs_and_its_three_implementations_agree(capsys):
+    """`make bench` runs bench/sweep.py: loop, vmap and ours agree (float64) and it prints the
+    table with the roofline."""
     import importlib.util
-    import re
     from pathlib import Path
 
     path = Path(__file__).resolve().parents[1] / "bench" / "sweep.py"
     spec = importlib.util.spec_from_file_location("bench_sweep", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    code = bench.main(["--epochs", "1", "--n-train", "64", "--optimizers", "adam"])
-    lines = capsys.readouterr().out.strip().splitlines()
+    code = bench.main(["--epochs", "1", "--n-train", "64", "--optimizers", "adam", "--repeat", "1"])
+    out = capsys.readouterr().out
     assert code == 0
-    assert "agreement (float64): OK" in lines[-2]
-    assert re.fullmatch(r"speed-up: \d+\.\dx", lines[-1])
+    assert "agreement (float64): OK" in out
+    for name in ("loop", "vmap", "ours", "roofline"):
+        assert re.search(rf"^{name}\s+\d+\.\d+ s\s+\d+\.\d+ GFLOP/s", out, re.M), name

@@ -20,13 +20,22 @@ Both optimizers take ``weight_decay`` (written ``lambda`` below) and a flag
   Hutter (2019) multiply their ``lambda`` by the schedule multiplier ``eta_t`` only;
   :func:`torch_weight_decay` converts.
 
-The update rules are the plain-tensor functions :func:`sgd_update_` and
-:func:`adam_update_`.  ``lr`` and ``weight_decay`` may be Python numbers or tensors
-that broadcast against the parameter, so the same code updates one tensor (the
-:class:`SGD` and :class:`Adam` optimizers) or a stack of many configurations at once
-(:mod:`weightreg.optim_sweep`).  Per-parameter-group options (for example no decay on
-biases) work as in :mod:`torch.optim`: ``SGD([{"params": weights, "weight_decay":
-1e-3}, {"params": biases, "weight_decay": 0.0}], lr=0.1)``.
+Ranges (the same everywhere in the book): ``lr > 0``, ``weight_decay >= 0``, ``momentum``
+and each beta in ``[0, 1)``, ``eps > 0``, ``step`` an int ``>= 1``.
+
+Checked functions and kernels
+-----------------------------
+The update rules are the kernels :func:`sgd_kernel_` and :func:`adam_kernel_`: a few lines
+of tensor code each, with **no argument checks**, called in inner loops (the optimizers'
+``step()``, the batched sweep of :mod:`weightreg.optim_sweep`) whose arguments were checked
+once.  :func:`sgd_update_` and :func:`adam_update_` are their checked public forms: they
+raise ``TypeError``/``ValueError`` naming the argument (a non-finite or non-floating tensor,
+shapes that differ, a value out of range, ``'False'`` for ``decoupled``), then call the
+kernel.  ``lr``, ``momentum`` and ``weight_decay`` may be Python numbers or tensors that
+broadcast against the parameter, so the same code updates one tensor (the :class:`SGD` and
+:class:`Adam` optimizers) or a stack of many configurations at once.  Per-parameter-group
+options (for example no decay on biases) work as in :mod:`torch.optim`: ``SGD([{"params":
+weights, "weight_decay": 1e-3}, {"params": biases, "weight_decay": 0.0}], lr=0.1)``.
 """
 
 from __future__ import annotations
@@ -36,24 +45,40 @@ from typing import Any
 
 import torch
 
-from .validation import check_nonnegative, check_positive, check_probability
+from .validation import (
+    check_bool,
+    check_finite_tensor,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+    check_real,
+)
 
-__all__ = ["SGD", "Adam", "adam_update_", "sgd_update_", "torch_weight_decay"]
+__all__ = [
+    "SGD",
+    "Adam",
+    "adam_kernel_",
+    "adam_update_",
+    "sgd_kernel_",
+    "sgd_update_",
+    "torch_weight_decay",
+]
 
 Scalar = float | torch.Tensor
 
 
-def sgd_update_(
+def sgd_kernel_(
     p: torch.Tensor,
     grad: torch.Tensor,
     momentum_buffer: torch.Tensor | None,
     *,
     lr: Scalar,
-    momentum: float = 0.0,
+    momentum: Scalar = 0.0,
     weight_decay: Scalar = 0.0,
     decoupled: bool = False,
 ) -> None:
-    """One SGD step on ``p``, in place (momentum buffer updated in place too).
+    """One SGD step on ``p``, in place (momentum buffer updated in place too); unchecked.
 
     Coupled (L2)::
 
@@ -63,9 +88,9 @@ def sgd_update_(
 
         p = p * (1 - lr * lambda);   b = mu * b + grad;   p = p - lr * b
 
-    With ``momentum_buffer=None`` (or ``mu = 0``) there is no buffer: ``b = g``.  A
-    buffer starting at zero gives ``b_1 = g_1``, which is ``torch.optim.SGD``'s first
-    step (no dampening, no Nesterov).
+    With ``momentum_buffer=None`` there is no buffer: ``b = g``.  A buffer starting at zero
+    gives ``b_1 = g_1``, which is ``torch.optim.SGD``'s first step (no dampening, no
+    Nesterov).  No argument checks: :func:`sgd_update_` is the checked form.
     """
     if decoupled:
         p.mul_(1 - lr * weight_decay)
@@ -75,6 +100,124 @@ def sgd_update_(
         momentum_buffer.mul_(momentum).add_(grad)
         grad = momentum_buffer
     p.sub_(lr * grad)
+
+
+def adam_kernel_(
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    exp_avg: torch.Tensor,
+    exp_avg_sq: torch.Tensor,
+    step: int,
+    *,
+    lr: Scalar,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: Scalar = 0.0,
+    decoupled: bool = False,
+) -> None:
+    """One Adam step number ``step`` (1, 2, ...) on ``p``, in place (moments too); unchecked.
+
+    ::
+
+        coupled:    g = grad + lambda * p          decoupled:  p = p * (1 - lr * lambda); g = grad
+        m = beta1 * m + (1 - beta1) * g            m_hat = m / (1 - beta1**step)
+        v = beta2 * v + (1 - beta2) * g**2         v_hat = v / (1 - beta2**step)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Coupled is ``torch.optim.Adam(weight_decay=lambda)``; decoupled is
+    ``torch.optim.AdamW(weight_decay=lambda)``.  No argument checks: :func:`adam_update_`
+    is the checked form.
+    """
+    beta1, beta2 = betas
+    if decoupled:
+        p.mul_(1 - lr * weight_decay)
+    else:
+        grad = grad + weight_decay * p
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
+    p.sub_(m_hat.div_(v_hat.sqrt_().add_(eps)).mul_(lr))  # lr * m_hat / (sqrt(v_hat) + eps)
+
+
+def _check_state(name: str, value: object, p: torch.Tensor) -> torch.Tensor:
+    """A finite real floating tensor of ``p``'s shape."""
+    value = check_finite_tensor(name, value)
+    if value.shape != p.shape:
+        raise ValueError(
+            f"{name} must have the shape of p, {tuple(p.shape)}, got {tuple(value.shape)}"
+        )
+    return value
+
+
+def _check_hyper(
+    name: str, value: object, p: torch.Tensor, *, positive: bool = False, below_one: bool = False
+) -> Scalar:
+    """A number, or a finite real tensor that broadcasts to ``p``, in the stated range.
+
+    ``positive``: ``> 0``; otherwise ``>= 0``; ``below_one``: also ``< 1``.
+    """
+    if isinstance(value, torch.Tensor) and value.numel() != 1:
+        check_finite_tensor(name, value)
+        try:
+            shape = torch.broadcast_shapes(value.shape, p.shape)
+        except RuntimeError:
+            shape = None
+        if shape != p.shape:
+            raise ValueError(
+                f"{name} must broadcast to p's shape {tuple(p.shape)}, got {tuple(value.shape)}"
+            )
+        low = float(value.min())
+        high = float(value.max())
+        bad = (low <= 0) if positive else (low < 0)
+        if bad or (below_one and high >= 1):
+            rng = "> 0" if positive else ("in [0, 1)" if below_one else ">= 0")
+            raise ValueError(
+                f"every entry of {name} must be {rng}, got one of {low if bad else high}"
+            )
+        return value
+    if below_one:
+        check_probability(name, value)
+    elif positive:
+        check_positive(name, value)
+    else:
+        check_nonnegative(name, value)
+    return value if isinstance(value, torch.Tensor) else check_real(name, value)
+
+
+def sgd_update_(
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    momentum_buffer: torch.Tensor | None,
+    *,
+    lr: Scalar,
+    momentum: Scalar = 0.0,
+    weight_decay: Scalar = 0.0,
+    decoupled: bool = False,
+) -> None:
+    """One SGD step on ``p``, in place: the checked form of :func:`sgd_kernel_`.
+
+    Coupled (L2): ``g = grad + lambda * p;  b = mu * b + g;  p = p - lr * b``.
+    Decoupled: ``p = p * (1 - lr * lambda);  b = mu * b + grad;  p = p - lr * b``.
+    Without a buffer (``momentum_buffer=None``) ``b = g`` and ``momentum`` is not used.
+
+    Raises ``TypeError``/``ValueError`` unless ``p``, ``grad`` and the buffer are finite real
+    floating tensors of one shape, ``lr > 0``, ``0 <= momentum < 1``, ``weight_decay >= 0``
+    (numbers, or tensors broadcasting to ``p``) and ``decoupled`` is a bool.
+    """
+    check_finite_tensor("p", p)
+    _check_state("grad", grad, p)
+    if momentum_buffer is not None:
+        _check_state("momentum_buffer", momentum_buffer, p)
+    sgd_kernel_(
+        p,
+        grad,
+        momentum_buffer,
+        lr=_check_hyper("lr", lr, p, positive=True),
+        momentum=_check_hyper("momentum", momentum, p, below_one=True),
+        weight_decay=_check_hyper("weight_decay", weight_decay, p),
+        decoupled=check_bool("decoupled", decoupled),
+    )
 
 
 def adam_update_(
@@ -90,28 +233,43 @@ def adam_update_(
     weight_decay: Scalar = 0.0,
     decoupled: bool = False,
 ) -> None:
-    """One Adam step number ``step`` (1, 2, ...) on ``p``, in place (moments too).
+    """One Adam step number ``step`` on ``p``, in place: the checked form of :func:`adam_kernel_`.
 
-    ::
+    ``m = beta1 m + (1 - beta1) g``, ``v = beta2 v + (1 - beta2) g**2``, then
+    ``p = p - lr * m_hat / (sqrt(v_hat) + eps)`` with the bias-corrected moments; the decay
+    enters ``g`` (coupled) or shrinks ``p`` by ``1 - lr * lambda`` first (decoupled).
 
-        coupled:    g = grad + lambda * p          decoupled:  p = p * (1 - lr * lambda); g = grad
-        m = beta1 * m + (1 - beta1) * g            m_hat = m / (1 - beta1**step)
-        v = beta2 * v + (1 - beta2) * g**2         v_hat = v / (1 - beta2**step)
-        p = p - lr * m_hat / (sqrt(v_hat) + eps)
-
-    Coupled is ``torch.optim.Adam(weight_decay=lambda)``; decoupled is
-    ``torch.optim.AdamW(weight_decay=lambda)``.
+    Raises ``TypeError``/``ValueError`` unless ``p``, ``grad``, ``exp_avg`` and ``exp_avg_sq``
+    are finite real floating tensors of one shape with ``exp_avg_sq >= 0``, ``step`` is an
+    int ``>= 1``, ``lr > 0`` and ``weight_decay >= 0`` (numbers or tensors broadcasting to
+    ``p``), both betas lie in ``[0, 1)``, ``eps > 0`` and ``decoupled`` is a bool.
     """
-    beta1, beta2 = betas
-    if decoupled:
-        p.mul_(1 - lr * weight_decay)
-    else:
-        grad = grad + weight_decay * p
-    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    m_hat = exp_avg / (1 - beta1**step)
-    v_hat = exp_avg_sq / (1 - beta2**step)
-    p.sub_(m_hat.div_(v_hat.sqrt_().add_(eps)).mul_(lr))  # lr * m_hat / (sqrt(v_hat) + eps)
+    check_finite_tensor("p", p)
+    _check_state("grad", grad, p)
+    _check_state("exp_avg", exp_avg, p)
+    _check_state("exp_avg_sq", exp_avg_sq, p)
+    if bool((exp_avg_sq < 0).any()):
+        raise ValueError("exp_avg_sq must be >= 0 (a running mean of squared gradients)")
+    step = check_int("step", step, minimum=1)
+    beta1, beta2 = _check_betas(betas)
+    adam_kernel_(
+        p,
+        grad,
+        exp_avg,
+        exp_avg_sq,
+        step,
+        lr=_check_hyper("lr", lr, p, positive=True),
+        betas=(beta1, beta2),
+        eps=check_positive("eps", eps),
+        weight_decay=_check_hyper("weight_decay", weight_decay, p),
+        decoupled=check_bool("decoupled", decoupled),
+    )
+
+
+def _check_betas(betas: object) -> tuple[float, float]:
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    return check_probability("betas[0]", betas[0]), check_probability("betas[1]", betas[1])
 
 
 def torch_weight_decay(paper_lambda: float, lr: float) -> float:
@@ -130,7 +288,7 @@ def torch_weight_decay(paper_lambda: float, lr: float) -> float:
 def _check_options(options: dict[str, Any]) -> None:
     """Validate the options of a parameter group (names match the constructors)."""
     if "lr" in options:
-        check_nonnegative("lr", options["lr"])
+        check_positive("lr", options["lr"])
     if "weight_decay" in options:
         check_nonnegative("weight_decay", options["weight_decay"])
     if "momentum" in options:
@@ -138,13 +296,9 @@ def _check_options(options: dict[str, Any]) -> None:
     if "eps" in options:
         check_positive("eps", options["eps"])
     if "betas" in options:
-        betas = options["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        check_probability("betas[0]", betas[0])
-        check_probability("betas[1]", betas[1])
-    if "decoupled" in options and not isinstance(options["decoupled"], bool):
-        raise TypeError(f"decoupled must be True or False, got {options['decoupled']!r}")
+        _check_betas(options["betas"])
+    if "decoupled" in options:
+        check_bool("decoupled", options["decoupled"])
 
 
 class _Base(torch.optim.Optimizer):
@@ -171,12 +325,13 @@ class _Base(torch.optim.Optimizer):
 class SGD(_Base):
     """Stochastic gradient descent with momentum and coupled or decoupled weight decay.
 
-    The update is :func:`sgd_update_`.  ``SGD(params, lr, momentum, weight_decay)``
-    follows ``torch.optim.SGD`` with the same arguments (no dampening, no Nesterov);
-    ``decoupled=True`` gives SGDW (Loshchilov & Hutter 2019, with PyTorch's
-    ``lr * weight_decay`` shrink factor).  Introduced in ``book/decay/sgd.md``.
+    The update is :func:`sgd_kernel_` (arguments checked once, per parameter group).
+    ``SGD(params, lr, momentum, weight_decay)`` follows ``torch.optim.SGD`` with the same
+    arguments (no dampening, no Nesterov); ``decoupled=True`` gives SGDW (Loshchilov &
+    Hutter 2019, with PyTorch's ``lr * weight_decay`` shrink factor).
+    Introduced in ``book/decay/sgd.md``.
 
-    Raises ``ValueError`` for ``lr < 0``, ``weight_decay < 0`` or ``momentum``
+    Raises ``ValueError`` for ``lr <= 0``, ``weight_decay < 0`` or ``momentum``
     outside ``[0, 1)``, in the constructor and in every parameter group.
     """
 
@@ -207,7 +362,7 @@ class SGD(_Base):
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = torch.zeros_like(p)
                 buf = state["momentum_buffer"]
-            sgd_update_(
+            sgd_kernel_(
                 p,
                 p.grad,
                 buf,
@@ -222,11 +377,11 @@ class SGD(_Base):
 class Adam(_Base):
     """Adam with coupled (``torch.optim.Adam``) or decoupled (``torch.optim.AdamW``) decay.
 
-    The update is :func:`adam_update_`.  ``state[p]`` holds ``step`` (an int),
-    ``exp_avg`` (``m``) and ``exp_avg_sq`` (``v``).  Introduced in
-    ``book/decay/adamw.md``.
+    The update is :func:`adam_kernel_` (arguments checked once, per parameter group).
+    ``state[p]`` holds ``step`` (an int), ``exp_avg`` (``m``) and ``exp_avg_sq`` (``v``).
+    Introduced in ``book/decay/adamw.md``.
 
-    Raises ``ValueError`` for ``lr < 0``, ``weight_decay < 0``, ``eps <= 0`` or a
+    Raises ``ValueError`` for ``lr <= 0``, ``weight_decay < 0``, ``eps <= 0`` or a
     beta outside ``[0, 1)``, in the constructor and in every parameter group.
     """
 
@@ -259,7 +414,7 @@ class Adam(_Base):
                 state["exp_avg"] = torch.zeros_like(p)
                 state["exp_avg_sq"] = torch.zeros_like(p)
             state["step"] += 1
-            adam_update_(
+            adam_kernel_(
                 p,
                 p.grad,
                 state["exp_avg"],

@@ -5,23 +5,24 @@ Introduced in the chapter *L2 regularization is weight decay under SGD*
 L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``).
 
 The model is a one-hidden-layer ReLU network ``logits = relu(X W1 + b1) W2 + b2``
-trained with the mean cross-entropy on minibatches.  ``C`` configurations are
-trained as **one** computation: every parameter is stored as a stack with a leading
-dimension ``C`` (``W1`` is ``(C, d, hidden)``), the forward pass is two batched
-matrix products (:func:`torch.baddbmm`), one backward pass through the sum of the
-``C`` mean losses gives every configuration its own gradient (the configurations do
-not interact), and the update rules of :mod:`weightreg.optim` run on the stacks with
-per-configuration ``lr`` and ``weight_decay`` tensors of shape ``(C, 1, 1)``.
+trained with the mean cross-entropy on minibatches.  A :class:`SweepConfig` names the grid
+and the training (checked once, when it is made); :func:`sweep` trains its ``C``
+configurations as **one** computation and returns a :class:`SweepResult`.
 
 Conventions
 -----------
-* Configuration ``c`` has index ``(i_lr * n_wd + i_wd) * n_seed + i_seed``; results
-  come back as arrays of shape ``(n_lr, n_wd, n_seed)``.
+* **Layout**: every parameter is a stack with a leading configuration dimension, ``(C, in,
+  out)``: ``W1`` is ``(C, d, hidden)``, ``b1`` is ``(C, 1, hidden)``, ``W2`` is ``(C, hidden,
+  k)``, ``b2`` is ``(C, 1, k)``.  Configuration ``c`` has index ``(i_lr * n_wd + i_wd) *
+  n_seed + i_seed``; per-configuration results come back as arrays of shape ``(n_lr, n_wd,
+  n_seed)``.
 * Weight decay applies to ``W1`` and ``W2``, never to the biases.
-* A seed fixes the initial weights (``nn.Linear``'s uniform
-  ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``) and the minibatch order (a fresh permutation
-  every epoch, the last incomplete batch dropped), so all configurations of one seed
-  start from the same weights and see the same batches.
+* **Seeding** (:func:`weightreg.seeding.streams`): seed ``s`` gives two independent
+  generators, one for the initial weights (:func:`init_mlp`, ``nn.Linear``'s uniform
+  ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``) and one for the minibatch order
+  (:func:`minibatch_order`: a fresh permutation every epoch, the last incomplete batch
+  dropped).  All configurations of one seed start from the same weights and see the same
+  batches.
 * The learning rate of step ``t`` (0, 1, ..., T-1) is ``lr * eta_t`` with the schedule
   multiplier ``eta_t = 1`` (``"constant"``) or ``(1 + cos(pi t / T)) / 2`` (``"cosine"``).
 * ``weight_decays`` means, for ``decoupled=False``, the L2 coefficient ``lambda'``
@@ -29,10 +30,16 @@ Conventions
   ``decay_convention="paper"`` (default), Loshchilov & Hutter's ``lambda``: each step
   shrinks ``w`` by the factor ``1 - eta_t * lambda``, whatever the learning rate; with
   ``decay_convention="torch"``, PyTorch's: ``1 - lr * eta_t * lambda``.
+* **Divergence** (:mod:`weightreg.divergence`): a configuration whose minibatch loss (or,
+  after the last step, its training loss) is not finite or exceeds ``BLOWUP_FACTOR`` times
+  its first minibatch loss (at least 1) is frozen: its parameters become NaN, it takes no
+  further update, ``SweepResult.diverged`` marks it and its results are NaN.  At the end a
+  :class:`~weightreg.divergence.DivergenceWarning` names the diverged configurations, or
+  :class:`~weightreg.divergence.TrainingDiverged` is raised if all diverged.  NaN or
+  infinite *data* is refused up front with a ``ValueError``.
 
-:func:`sweep_loop` trains the same configurations one by one with the
-:class:`torch.optim.Optimizer` classes of :mod:`weightreg.optim` (or of
-:mod:`torch.optim`): the reference that the batched :func:`sweep` is tested against.
+The per-configuration loop that :func:`sweep` is tested and benchmarked against lives with
+its users, in ``tests/sweep_reference.py`` (``bench/sweep.py`` imports it).
 """
 
 from __future__ import annotations
@@ -46,24 +53,29 @@ from typing import Literal, ParamSpec, TypeVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .data import Split
-from .optim import SGD, Adam, adam_update_, sgd_update_
+from .divergence import blowup_limit, diverged_rows, report
+from .optim import adam_kernel_, sgd_kernel_
+from .seeding import streams
 from .validation import (
+    check_bool,
+    check_choice,
+    check_finite_tensor,
     check_nonnegative,
     check_positive,
     check_positive_int,
     check_probability,
+    check_seed,
 )
 
 __all__ = [
+    "SweepConfig",
     "SweepResult",
     "init_mlp",
     "minibatch_order",
     "schedule_multipliers",
     "sweep",
-    "sweep_loop",
 ]
 
 Optimizer = Literal["sgd", "adam"]
@@ -73,17 +85,105 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _check_dtype(dtype: object) -> torch.dtype:
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return dtype
+
+
+def _values(name: str, values: object, check: Callable[[str, object], float]) -> tuple:
+    if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} must list at least one value")
+    return tuple(check(f"{name}[{i}]", v) for i, v in enumerate(list(values)))
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What :func:`sweep` trains: the grid and the training, checked once when made.
+
+    ``optimizer`` is ``"sgd"`` (:func:`weightreg.optim.sgd_kernel_`, with ``momentum``) or
+    ``"adam"`` (:func:`weightreg.optim.adam_kernel_`, with ``betas`` and ``eps``);
+    ``decoupled`` picks L2 (False) or decoupled decay (True); ``weight_decays`` are read as
+    the module docstring says (``decay_convention``).  The grid is every combination of
+    ``lrs`` (each ``> 0``), ``weight_decays`` (each ``>= 0``) and ``seeds`` (ints ``>= 0``).
+    Sequences are stored as tuples of floats (ints for seeds), so a config is hashable and
+    ``dataclasses.replace`` makes a variant.
+    """
+
+    optimizer: Optimizer
+    decoupled: bool
+    lrs: Sequence[float]
+    weight_decays: Sequence[float]
+    seeds: Sequence[int] = (0, 1, 2)
+    hidden: int = 32
+    num_epochs: int = 20
+    batch_size: int = 32
+    momentum: float = 0.9
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    schedule: Schedule = "cosine"
+    decay_convention: Convention = "paper"
+    dtype: torch.dtype = torch.float64
+
+    def __post_init__(self) -> None:
+        def put(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        check_choice("optimizer", self.optimizer, ("sgd", "adam"))
+        check_bool("decoupled", self.decoupled)
+        put("lrs", _values("lrs", self.lrs, check_positive))
+        put("weight_decays", _values("weight_decays", self.weight_decays, check_nonnegative))
+        put("seeds", _values("seeds", self.seeds, check_seed))
+        check_positive_int("hidden", self.hidden)
+        check_positive_int("num_epochs", self.num_epochs)
+        check_positive_int("batch_size", self.batch_size)
+        put("momentum", check_probability("momentum", self.momentum))
+        if not isinstance(self.betas, tuple | list) or len(self.betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
+        put(
+            "betas",
+            (
+                check_probability("betas[0]", self.betas[0]),
+                check_probability("betas[1]", self.betas[1]),
+            ),
+        )
+        put("eps", check_positive("eps", self.eps))
+        check_choice("schedule", self.schedule, ("constant", "cosine"))
+        check_choice("decay_convention", self.decay_convention, ("paper", "torch"))
+        _check_dtype(self.dtype)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(n_lr, n_wd, n_seed)``: the shape of the per-configuration results."""
+        return len(self.lrs), len(self.weight_decays), len(self.seeds)
+
+    def grid(self) -> list[tuple[float, float, int]]:
+        """``(lr, weight_decay, seed)`` of every configuration, in index order ``c``."""
+        return [(lr, wd, s) for lr in self.lrs for wd in self.weight_decays for s in self.seeds]
+
+    def torch_decay(self, lr: float, weight_decay: float) -> float:
+        """The ``weight_decay`` handed to the update rule (PyTorch's ``1 - lr * wd`` shrink)."""
+        paper = self.decoupled and self.decay_convention == "paper"
+        return weight_decay / lr if paper else weight_decay
+
+    def labels(self) -> list[str]:
+        """One ``"lr=..., weight_decay=..., seed=..."`` per configuration (for messages)."""
+        return [f"lr={lr:g}, weight_decay={wd:g}, seed={s}" for lr, wd, s in self.grid()]
+
+
 @dataclass(frozen=True)
 class SweepResult:
-    """What :func:`sweep` (or :func:`sweep_loop`) measured after the last step.
+    """What :func:`sweep` measured after the last step.
 
-    ``test_error`` and ``train_loss`` have shape ``(n_lr, n_wd, n_seed)``; a
-    configuration whose weights became NaN or infinite has ``diverged`` set and NaN
-    in both.  ``params`` are the final stacked parameters ``[W1, b1, W2, b2]`` with a
-    leading configuration dimension; ``seconds`` is the wall time of the training.
-    ``state`` holds the optimizer's final state in the same layout:
-    ``{"momentum_buffer": [...]}`` for SGD with momentum, ``{"exp_avg": [...],
-    "exp_avg_sq": [...]}`` for Adam (not bias-corrected), after ``steps`` steps.
+    ``test_error`` and ``train_loss`` have shape ``(n_lr, n_wd, n_seed)``; a configuration
+    that diverged (:mod:`weightreg.divergence`) has ``diverged`` set and NaN in both.
+    ``params`` are the final stacks ``[W1, b1, W2, b2]`` (layout ``(C, in, out)``, NaN where
+    diverged); ``seconds`` is the wall time of the training.  ``state`` holds the
+    optimizer's final state in the same layout: ``{"momentum_buffer": [...]}`` for SGD with
+    momentum, ``{"exp_avg": [...], "exp_avg_sq": [...]}`` for Adam (not bias-corrected),
+    after ``steps`` steps.
     """
 
     lrs: np.ndarray
@@ -96,6 +196,60 @@ class SweepResult:
     seconds: float
     state: dict[str, list[torch.Tensor]] = field(default_factory=dict)
     steps: int = 0
+    config: SweepConfig | None = None
+
+    @classmethod
+    def evaluate(
+        cls,
+        split: Split,
+        config: SweepConfig,
+        params: Sequence[torch.Tensor],
+        *,
+        seconds: float = 0.0,
+        state: dict[str, list[torch.Tensor]] | None = None,
+        steps: int = 0,
+        diverged: torch.Tensor | None = None,
+    ) -> SweepResult:
+        """Evaluate final stacks ``params`` (layout ``(C, in, out)``) of ``config`` on ``split``.
+
+        Training loss (mean cross-entropy) and test error per configuration; NaN, and
+        ``diverged`` set, where ``diverged`` (a ``(C,)`` mask) says so or a parameter is not
+        finite.  Used by :func:`sweep` and by the reference implementations it is tested
+        against.
+        """
+        W1, b1, W2, b2 = (p.detach() for p in params)
+        C, d, h = W1.shape
+        mask = torch.zeros(C, dtype=torch.bool) if diverged is None else diverged.clone()
+        for p in (W1, b1, W2, b2):
+            mask |= ~torch.isfinite(p).reshape(C, -1).all(dim=1)
+        W1_all = W1.permute(1, 0, 2).reshape(d, C * h)  # every first layer in one product
+
+        def logits(X: torch.Tensor) -> torch.Tensor:  # (C, N, k)
+            A = (X.to(W1.dtype) @ W1_all).view(-1, C, h).add_(b1.view(1, C, h)).relu_()
+            return torch.baddbmm(b2, A.transpose(0, 1), W2)
+
+        with torch.no_grad():
+            z_tr = logits(split.X_train)
+            y_tr = split.y_train.reshape(1, -1, 1).expand(C, -1, 1)
+            loss = z_tr.logsumexp(-1) - z_tr.gather(-1, y_tr)[..., 0]
+            train_loss = loss.mean(dim=1).to(torch.float64)
+            err = (logits(split.X_test).argmax(dim=-1) != split.y_test).to(torch.float64).mean(1)
+        shape = config.shape
+        train_loss = torch.where(mask, torch.nan, train_loss).numpy().reshape(shape)
+        err = torch.where(mask, torch.nan, err).numpy().reshape(shape)
+        return cls(
+            np.asarray(config.lrs),
+            np.asarray(config.weight_decays),
+            tuple(config.seeds),
+            err,
+            train_loss,
+            mask.numpy().reshape(shape),
+            [p.detach() for p in params],
+            seconds,
+            state or {},
+            steps,
+            config,
+        )
 
     def mean_error(self) -> np.ndarray:
         """Test error averaged over seeds, shape ``(n_lr, n_wd)`` (NaN if any diverged)."""
@@ -133,28 +287,34 @@ class SweepResult:
             decays.append(10**xj)
         return self.lrs[good], np.asarray(decays)
 
+    def ridge_fit(self, within: float = 0.25) -> tuple[float, float]:
+        """``(slope, intercept)`` of the least-squares line ``log10(best decay)`` against
+        ``log10(lr)`` over :meth:`best_decays`; NaN for both with fewer than two good rows."""
+        lrs, decays = self.best_decays(within)
+        if len(lrs) < 2:
+            return float("nan"), float("nan")
+        slope, intercept = np.polyfit(np.log10(lrs), np.log10(decays), 1)
+        return float(slope), float(intercept)
+
     def ridge_slope(self, within: float = 0.25) -> float:
         """Slope ``s`` of ``log10(best decay)`` against ``log10(lr)`` over the good rows.
 
         ``s = 0``: the best weight decay does not depend on the learning rate (the good
         region is axis-aligned, the two hyper-parameters are *separable*); ``s = 1``: the
         best decay is proportional to the learning rate (a diagonal valley).  Least
-        squares over :meth:`best_decays`; NaN with fewer than two good rows.
+        squares over :meth:`best_decays` (:meth:`ridge_fit`); NaN with fewer than two good
+        rows.
         """
-        lrs, decays = self.best_decays(within)
-        if len(lrs) < 2:
-            return float("nan")
-        return float(np.polyfit(np.log10(lrs), np.log10(decays), 1)[0])
+        return self.ridge_fit(within)[0]
 
 
 def schedule_multipliers(num_steps: int, schedule: Schedule = "cosine") -> list[float]:
     """The multipliers ``eta_0, ..., eta_{T-1}``: all 1, or ``(1 + cos(pi t / T)) / 2``."""
     num_steps = check_positive_int("num_steps", num_steps)
+    check_choice("schedule", schedule, ("constant", "cosine"))
     if schedule == "constant":
         return [1.0] * num_steps
-    if schedule == "cosine":
-        return [0.5 * (1.0 + math.cos(math.pi * t / num_steps)) for t in range(num_steps)]
-    raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+    return [0.5 * (1.0 + math.cos(math.pi * t / num_steps)) for t in range(num_steps)]
 
 
 def init_mlp(
@@ -163,10 +323,15 @@ def init_mlp(
     """Initial ``[W1 (d, hidden), b1 (1, hidden), W2 (hidden, k), b2 (1, k)]`` for ``seed``.
 
     Every entry of a layer with ``fan_in`` inputs is drawn from
-    ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (``nn.Linear``'s default), from a generator
-    seeded with ``seed``, in the order W1, b1, W2, b2.
+    ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (``nn.Linear``'s default), in float64 from the
+    initialization stream ``streams(seed).init`` (:mod:`weightreg.seeding`), in the order
+    W1, b1, W2, b2, then cast to ``dtype`` (float32 or float64).
     """
-    gen = torch.Generator().manual_seed(seed)
+    num_inputs = check_positive_int("num_inputs", num_inputs)
+    hidden = check_positive_int("hidden", hidden)
+    num_outputs = check_positive_int("num_outputs", num_outputs)
+    dtype = _check_dtype(dtype)
+    gen = streams(seed).init
     out = []
     for fan_in, fan_out in ((num_inputs, hidden), (hidden, num_outputs)):
         bound = 1.0 / math.sqrt(fan_in)
@@ -179,16 +344,16 @@ def init_mlp(
 def minibatch_order(n: int, batch_size: int, num_epochs: int, seed: int) -> torch.Tensor:
     """Row indices of every minibatch, shape ``(num_epochs * (n // batch_size), batch_size)``.
 
-    A new random permutation of ``range(n)`` each epoch (generator seeded with
-    ``seed + 1_000_003``, independent of :func:`init_mlp`'s); the last ``n %
-    batch_size`` rows of each permutation are dropped.
+    A new random permutation of ``range(n)`` each epoch, drawn from the shuffling stream
+    ``streams(seed).shuffle`` (:mod:`weightreg.seeding`, independent of :func:`init_mlp`'s);
+    the last ``n % batch_size`` rows of each permutation are dropped.
     """
     n = check_positive_int("n", n)
     batch_size = check_positive_int("batch_size", batch_size)
     num_epochs = check_positive_int("num_epochs", num_epochs)
     if batch_size > n:
         raise ValueError(f"batch_size must be <= {n} (the training set's size), got {batch_size}")
-    gen = torch.Generator().manual_seed(seed + 1_000_003)
+    gen = streams(seed).shuffle
     per_epoch = n // batch_size
     batches = [
         torch.randperm(n, generator=gen)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
@@ -197,77 +362,30 @@ def minibatch_order(n: int, batch_size: int, num_epochs: int, seed: int) -> torc
     return torch.cat(batches)
 
 
-def _check_args(
-    lrs: Sequence[float],
-    weight_decays: Sequence[float],
-    seeds: Sequence[int],
-    optimizer: str,
-    convention: str,
-    momentum: float,
-    betas: tuple[float, float],
-    eps: float,
-    hidden: int,
-    num_epochs: int,
-) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
-    lrs = np.asarray([check_positive(f"lrs[{i}]", v) for i, v in enumerate(lrs)])
-    wds = np.asarray([float(v) for v in weight_decays])
-    if lrs.size == 0 or wds.size == 0 or len(seeds) == 0:
-        raise ValueError("lrs, weight_decays and seeds must each list at least one value")
-    if not np.all(np.isfinite(wds)) or np.any(wds < 0):
-        raise ValueError(f"weight_decays must be finite and >= 0, got {wds.tolist()}")
-    for i, s in enumerate(seeds):
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise ValueError(f"seeds[{i}] must be an int >= 0, got {s!r}")
-    if optimizer not in ("sgd", "adam"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    if convention not in ("paper", "torch"):
-        raise ValueError(f"decay_convention must be 'paper' or 'torch', got {convention!r}")
-    check_probability("momentum", momentum)
-    check_probability("betas[0]", betas[0])
-    check_probability("betas[1]", betas[1])
-    check_positive("eps", eps)
-    check_positive_int("hidden", hidden)
-    check_positive_int("num_epochs", num_epochs)
-    return lrs, wds, tuple(seeds)
+def check_split(split: object) -> int:
+    """Check a classification split for :func:`sweep`; return the number of classes ``k``.
 
-
-def _torch_decay(wd: float, lr: float, decoupled: bool, convention: str) -> float:
-    """The ``weight_decay`` handed to the update rule (PyTorch's convention)."""
-    return wd / lr if decoupled and convention == "paper" else wd
-
-
-def _result(
-    params: list[torch.Tensor],
-    split: Split,
-    lrs: np.ndarray,
-    wds: np.ndarray,
-    seeds: tuple[int, ...],
-    seconds: float,
-    state: dict[str, list[torch.Tensor]],
-    steps: int,
-) -> SweepResult:
-    """Evaluate stacked parameters: train loss, test error, NaN where diverged."""
-    W1, b1, W2, b2 = params
-
-    def logits(X: torch.Tensor) -> torch.Tensor:
-        return torch.relu(torch.matmul(X, W1) + b1) @ W2 + b2
-
-    with torch.no_grad():
-        z_tr = logits(split.X_train.to(W1.dtype))
-        C, n, k = z_tr.shape
-        y_tr = split.y_train.expand(C, n).reshape(-1)
-        loss = F.cross_entropy(z_tr.reshape(C * n, k), y_tr, reduction="none")
-        train_loss = loss.reshape(C, n).mean(dim=1).to(torch.float64)
-        z_te = logits(split.X_test.to(W1.dtype))
-        err = (z_te.argmax(dim=-1) != split.y_test).to(torch.float64).mean(dim=1)
-        finite = torch.stack([torch.isfinite(p).flatten(1).all(dim=1) for p in params])
-        finite = finite.all(dim=0)
-    shape = (len(lrs), len(wds), len(seeds))
-    train_loss = torch.where(finite, train_loss, torch.nan).numpy().reshape(shape)
-    err = torch.where(finite, err, torch.nan).numpy().reshape(shape)
-    return SweepResult(
-        lrs, wds, seeds, err, train_loss, np.isnan(err), params, seconds, state, steps
-    )
+    Features must be finite real floating tensors with the same number of columns, labels
+    1-d integer tensors of matching length with values ``>= 0``.  Bad data is reported as
+    bad data (``ValueError``/``TypeError``), never later as a divergence.
+    """
+    if not isinstance(split, Split):
+        raise TypeError(f"split must be a weightreg.data.Split, got {type(split).__name__}")
+    for part in ("train", "test"):
+        X = check_finite_tensor(f"split.X_{part}", getattr(split, f"X_{part}"))
+        y = getattr(split, f"y_{part}")
+        if not isinstance(y, torch.Tensor) or y.dtype not in (torch.int32, torch.int64):
+            raise TypeError(f"split.y_{part} must be an integer (class index) tensor")
+        if X.ndim != 2 or y.shape != (X.shape[0],):
+            raise ValueError(
+                f"split.X_{part} must be (n, d) and split.y_{part} (n,), got "
+                f"{tuple(X.shape)} and {tuple(y.shape)}"
+            )
+        if int(y.min()) < 0:
+            raise ValueError(f"split.y_{part} must hold class indices >= 0")
+    if split.X_test.shape[1] != split.X_train.shape[1]:
+        raise ValueError("split.X_train and split.X_test must have the same number of columns")
+    return int(max(split.y_train.max(), split.y_test.max())) + 1
 
 
 def _single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
@@ -286,213 +404,154 @@ def _single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 @_single_threaded
-def sweep(
-    split: Split,
-    *,
-    optimizer: Optimizer,
-    decoupled: bool,
-    lrs: Sequence[float],
-    weight_decays: Sequence[float],
-    seeds: Sequence[int] = (0, 1, 2),
-    hidden: int = 32,
-    num_epochs: int = 20,
-    batch_size: int = 32,
-    momentum: float = 0.9,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    schedule: Schedule = "cosine",
-    decay_convention: Convention = "paper",
-    dtype: torch.dtype = torch.float64,
-) -> SweepResult:
-    """Train every (lr, weight decay, seed) configuration of the grid at once; see the module.
+def sweep(split: Split, config: SweepConfig) -> SweepResult:
+    """Train every (lr, weight decay, seed) configuration of ``config`` at once.
 
-    ``optimizer="sgd"`` uses :func:`weightreg.optim.sgd_update_` with ``momentum``;
-    ``"adam"`` uses :func:`weightreg.optim.adam_update_` with ``betas`` and ``eps``.
-    ``decoupled`` picks L2 (False) or decoupled decay (True), and ``weight_decays``
-    are read as the module docstring says.  Returns a :class:`SweepResult`.
+    See the module for the conventions (layout, seeding, schedule, decay, divergence).
+    Returns a :class:`SweepResult`; warns (``DivergenceWarning``) if some configurations
+    diverged and raises ``TrainingDiverged`` if all did.
 
-    Runs on one thread (restored afterwards): the batched products are small, and
-    on a shared machine a second intra-op thread made the sweep several times slower.
+    How: the ``G = n_lr * n_wd`` configurations of one seed see the same minibatch, so the
+    first layer of all of them is **one** matrix product per seed, ``X_batch (B, d) @ [W1_1
+    ... W1_G] (d, G * hidden)``, and so is its weight gradient; the second layer is a batched
+    product over the ``C`` configurations.  Forward and backward are written out (no
+    autograd), and the update rules of :mod:`weightreg.optim` run on the stacks with
+    per-configuration ``lr`` and ``weight_decay`` tensors.  Runs on one thread (restored
+    afterwards): the products are small, and on a shared machine a second intra-op thread
+    made the sweep several times slower.
     """
-    lrs, wds, seeds = _check_args(
-        lrs,
-        weight_decays,
-        seeds,
-        optimizer,
-        decay_convention,
-        momentum,
-        betas,
-        eps,
-        hidden,
-        num_epochs,
-    )
+    if not isinstance(config, SweepConfig):
+        raise TypeError(f"config must be a SweepConfig, got {type(config).__name__}")
+    k = check_split(split)
+    n, d = split.X_train.shape
+    if config.batch_size > n:
+        raise ValueError(
+            f"batch_size must be <= {n} (the training set's size), got {config.batch_size}"
+        )
     start = time.perf_counter()
-    X, y = split.X_train.to(dtype), split.y_train
-    n, d = X.shape
-    k = int(max(split.y_train.max(), split.y_test.max())) + 1
-    grid = [(lr, wd, s) for lr in lrs for wd in wds for s in range(len(seeds))]
-    seed_of = torch.tensor([s for _, _, s in grid])
-    lr = torch.tensor([g[0] for g in grid], dtype=torch.float64).reshape(-1, 1, 1)
-    wd = [_torch_decay(g[1], g[0], decoupled, decay_convention) for g in grid]
-    wd = torch.tensor(wd, dtype=torch.float64).reshape(-1, 1, 1)
+    dtype, B, h = config.dtype, config.batch_size, config.hidden
+    S, G = len(config.seeds), len(config.lrs) * len(config.weight_decays)
+    J = S * G  # internal order j = s * G + g (seed-major); external c = g * S + s
+    X, y = split.X_train.to(dtype), split.y_train.to(torch.int64)
 
-    inits = [init_mlp(d, hidden, k, s, dtype=dtype) for s in seeds]
-    params = [torch.stack([inits[s][i] for s in seed_of.tolist()]) for i in range(4)]
-    for p in params:
-        p.requires_grad_(True)
-    decays = [wd.to(dtype), 0.0, wd.to(dtype), 0.0]  # W1, b1, W2, b2: no decay on the biases
-    m = [torch.zeros_like(p) for p in params]  # momentum buffer / Adam's first moment
-    v = [torch.zeros_like(p) for p in params]  # Adam's second moment
-    order = torch.stack([minibatch_order(n, batch_size, num_epochs, s) for s in seeds])
-    etas = schedule_multipliers(order.shape[1], schedule)
+    # per-configuration lr and decay, internal order, float64
+    lr_g = torch.tensor(
+        [lr for lr in config.lrs for _ in config.weight_decays], dtype=torch.float64
+    )
+    wd_g = torch.tensor(
+        [config.torch_decay(lr, wd) for lr in config.lrs for wd in config.weight_decays],
+        dtype=torch.float64,
+    )
+    lr_j, wd_j = lr_g.repeat(S), wd_g.repeat(S)
+
+    # parameters: W1 as (S, d, G * h) so that a seed's first layer is one product
+    inits = [init_mlp(d, h, k, s, dtype=dtype) for s in config.seeds]
+    W1 = torch.stack([i[0] for i in inits])[:, :, None, :].expand(S, d, G, h).reshape(S, d, G * h)
+    b1 = torch.stack([i[1] for i in inits])[:, None].expand(S, G, 1, h).reshape(J, 1, h).clone()
+    W2 = torch.stack([i[2] for i in inits])[:, None].expand(S, G, h, k).reshape(J, h, k).clone()
+    b2 = torch.stack([i[3] for i in inits])[:, None].expand(S, G, 1, k).reshape(J, 1, k).clone()
+    params = [W1, b1, W2, b2]
+    views = [W1.view(S, d, G, h), b1, W2, b2]  # the update sees one slice per configuration
+    lr_shapes = [(S, 1, G, 1), (J, 1, 1), (J, 1, 1), (J, 1, 1)]
+    decays = [wd_j.reshape(S, 1, G, 1).to(dtype), 0.0, wd_j.reshape(J, 1, 1).to(dtype), 0.0]
+    m = [torch.zeros_like(v) for v in views]  # momentum buffer / Adam's first moment
+    v2 = [torch.zeros_like(v) for v in views] if config.optimizer == "adam" else []
+    use_buf = config.optimizer == "sgd" and config.momentum != 0
+
+    order = torch.stack(
+        [minibatch_order(n, B, config.num_epochs, s) for s in config.seeds]
+    )  # (S, T, B)
+    etas = schedule_multipliers(order.shape[1], config.schedule)
+    frozen = torch.zeros(J, dtype=torch.bool)
+    limit = None
+    H = torch.empty(S, G, B, h, dtype=dtype)
+    onehot_idx = torch.empty(J, B, 1, dtype=torch.int64)
 
     for t, eta in enumerate(etas):
-        rows = order[seed_of, t]  # (C, batch_size): the batch each configuration sees
-        W1, b1, W2, b2 = params
-        z = torch.baddbmm(b2, torch.relu(torch.baddbmm(b1, X[rows], W1)), W2)
-        loss = F.cross_entropy(z.reshape(-1, k), y[rows].reshape(-1), reduction="sum")
-        grads = torch.autograd.grad(loss / batch_size, params)  # the sum of C mean losses
-        lr_t = (lr * eta).to(dtype)  # multiplied in float64, used in the parameters' dtype
-        with torch.no_grad():
-            for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-                if optimizer == "sgd":
-                    buf = m[i] if momentum else None
-                    sgd_update_(
-                        p,
-                        g,
-                        buf,
-                        lr=lr_t,
-                        momentum=momentum,
-                        weight_decay=decays[i],
-                        decoupled=decoupled,
-                    )
-                else:
-                    adam_update_(
-                        p,
-                        g,
-                        m[i],
-                        v[i],
-                        t + 1,
-                        lr=lr_t,
-                        betas=betas,
-                        eps=eps,
-                        weight_decay=decays[i],
-                        decoupled=decoupled,
-                    )
-    params = [p.detach() for p in params]
-    if optimizer == "adam":
-        state = {"exp_avg": m, "exp_avg_sq": v}
+        rows = order[:, t]  # (S, B)
+        Xb = X[rows]  # (S, B, d): one batch per seed
+        torch.add(
+            torch.bmm(Xb, W1).view(S, B, G, h).transpose(1, 2),
+            b1.view(S, G, 1, h),
+            out=H,
+        )
+        H.relu_()
+        Hj = H.view(J, B, h)
+        Z = torch.baddbmm(b2, Hj, W2)  # (J, B, k)
+        onehot_idx.copy_(y[rows][:, None, :, None].expand(S, G, B, 1).reshape(J, B, 1))
+        lse = Z.logsumexp(-1, keepdim=True)
+        loss = (lse - Z.gather(-1, onehot_idx)).mean(dim=(1, 2))  # (J,) minibatch losses
+        if limit is None:
+            limit = blowup_limit(loss.to(torch.float64))
+        bad = diverged_rows(loss.to(torch.float64), limit) & ~frozen
+        if bool(bad.any()):
+            frozen |= bad
+            for p, shape in zip(views, lr_shapes, strict=True):
+                p.masked_fill_(bad.view(shape), torch.nan)  # frozen: NaN from now on
+        # backward of the sum over configurations of the mean losses, by hand
+        dZ = Z.sub_(lse).exp_()  # softmax, in Z's memory
+        dZ.scatter_add_(-1, onehot_idx, torch.full_like(lse, -1.0)).div_(B)
+        db2 = dZ.sum(dim=1, keepdim=True)
+        dW2 = torch.bmm(Hj.transpose(1, 2), dZ)
+        dH = torch.ops.aten.threshold_backward(torch.bmm(dZ, W2.transpose(1, 2)), Hj, 0.0)
+        db1 = dH.sum(dim=1, keepdim=True)
+        dHt = dH.view(S, G, B, h).transpose(1, 2).reshape(S, B, G * h)  # seed-major again
+        dW1 = torch.bmm(Xb.transpose(1, 2), dHt).view(S, d, G, h)  # one product per seed
+        grads = [dW1, db1, dW2, db2]
+        lr_t = (lr_j * eta).to(dtype)  # multiplied in float64, used in the parameters' dtype
+        for i, (p, g) in enumerate(zip(views, grads, strict=True)):
+            lr_i = lr_t.reshape(lr_shapes[i])
+            if config.optimizer == "sgd":
+                sgd_kernel_(
+                    p,
+                    g,
+                    m[i] if use_buf else None,
+                    lr=lr_i,
+                    momentum=config.momentum,
+                    weight_decay=decays[i],
+                    decoupled=config.decoupled,
+                )
+            else:
+                adam_kernel_(
+                    p,
+                    g,
+                    m[i],
+                    v2[i],
+                    t + 1,
+                    lr=lr_i,
+                    betas=config.betas,
+                    eps=config.eps,
+                    weight_decay=decays[i],
+                    decoupled=config.decoupled,
+                )
+    seconds = time.perf_counter() - start
+
+    def external(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Internal layout (seed-major, W1 as (S, d, G, h)) to the public (C, in, out)."""
+        t1, *rest = tensors
+        out = [t1.view(S, d, G, h).permute(2, 0, 1, 3).reshape(G * S, d, h)]
+        for t_ in rest:
+            out.append(t_.view(S, G, *t_.shape[1:]).transpose(0, 1).reshape(J, *t_.shape[1:]))
+        return out
+
+    final = external(params)
+    diverged = frozen.view(S, G).T.reshape(-1)
+    if config.optimizer == "adam":
+        state = {"exp_avg": external(m), "exp_avg_sq": external(v2)}
     else:
-        state = {"momentum_buffer": m} if momentum else {}
-    seconds = time.perf_counter() - start
-    return _result(params, split, lrs, wds, seeds, seconds, state, len(etas))
-
-
-@_single_threaded
-def sweep_loop(
-    split: Split,
-    *,
-    optimizer: Optimizer,
-    decoupled: bool,
-    lrs: Sequence[float],
-    weight_decays: Sequence[float],
-    seeds: Sequence[int] = (0, 1, 2),
-    hidden: int = 32,
-    num_epochs: int = 20,
-    batch_size: int = 32,
-    momentum: float = 0.9,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-    schedule: Schedule = "cosine",
-    decay_convention: Convention = "paper",
-    dtype: torch.dtype = torch.float64,
-    backend: Literal["weightreg", "torch"] = "weightreg",
-) -> SweepResult:
-    """The same training as :func:`sweep`, one configuration after the other.
-
-    Each configuration gets its own parameters and its own optimizer with two
-    parameter groups (weights decayed, biases not): :class:`weightreg.optim.SGD` /
-    :class:`weightreg.optim.Adam` (``backend="weightreg"``) or ``torch.optim.SGD``,
-    ``Adam`` and ``AdamW`` (``backend="torch"``; PyTorch has no SGDW, so
-    ``optimizer="sgd", decoupled=True`` raises ``ValueError`` there).  The reference
-    that :func:`sweep` is tested and benchmarked against (one thread, like :func:`sweep`).
-    """
-    lrs, wds, seeds = _check_args(
-        lrs,
-        weight_decays,
-        seeds,
-        optimizer,
-        decay_convention,
-        momentum,
-        betas,
-        eps,
-        hidden,
-        num_epochs,
+        state = {"momentum_buffer": external(m)} if use_buf else {}
+    kw = {"seconds": seconds, "state": state, "steps": len(etas)}
+    result = SweepResult.evaluate(split, config, final, diverged=diverged, **kw)
+    # a blow-up on the last step: the final training loss against the same limit
+    limit_c = limit.view(S, G).T.reshape(-1)  # external order
+    late = diverged_rows(torch.as_tensor(result.train_loss.reshape(-1)), limit_c)
+    late &= ~torch.as_tensor(result.diverged.reshape(-1))
+    if bool(late.any()):
+        final = [torch.where(late.view(-1, 1, 1), torch.nan, p) for p in final]
+        result = SweepResult.evaluate(split, config, final, diverged=diverged | late, **kw)
+    report(
+        torch.as_tensor(result.diverged.reshape(-1)),
+        labels=config.labels(),
+        advice="lower the learning rate (or, with decoupled decay, the weight decay)",
     )
-    if backend not in ("weightreg", "torch"):
-        raise ValueError(f"backend must be 'weightreg' or 'torch', got {backend!r}")
-    if backend == "torch" and optimizer == "sgd" and decoupled:
-        raise ValueError("backend='torch' has no decoupled SGD: use backend='weightreg'")
-    start = time.perf_counter()
-    X, y = split.X_train.to(dtype), split.y_train
-    n, d = X.shape
-    k = int(max(split.y_train.max(), split.y_test.max())) + 1
-    orders = [minibatch_order(n, batch_size, num_epochs, s) for s in seeds]
-    etas = schedule_multipliers(orders[0].shape[0], schedule)
-    finals, states = [], []
-    for lr in lrs:
-        for wd in wds:
-            for s, seed in enumerate(seeds):
-                W1, b1, W2, b2 = init_mlp(d, hidden, k, seed, dtype=dtype)
-                for p in (W1, b1, W2, b2):
-                    p.requires_grad_(True)
-                groups = [
-                    {
-                        "params": [W1, W2],
-                        "weight_decay": _torch_decay(wd, lr, decoupled, decay_convention),
-                    },
-                    {"params": [b1, b2], "weight_decay": 0.0},
-                ]
-                opt = _make_optimizer(
-                    groups, optimizer, decoupled, backend, float(lr), momentum, betas, eps
-                )
-                for t, eta in enumerate(etas):
-                    for group in opt.param_groups:
-                        group["lr"] = float(lr) * eta
-                    rows = orders[s][t]
-                    loss = F.cross_entropy(torch.relu(X[rows] @ W1 + b1) @ W2 + b2, y[rows])
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                finals.append([p.detach() for p in (W1, b1, W2, b2)])
-                states.append(
-                    {
-                        k: [opt.state[p][k] for p in (W1, b1, W2, b2)]
-                        for k in opt.state[W1]
-                        if k != "step"
-                    }
-                )
-    params = [torch.stack([f[i] for f in finals]) for i in range(4)]
-    state = {k: [torch.stack([st[k][i] for st in states]) for i in range(4)] for k in states[0]}
-    seconds = time.perf_counter() - start
-    return _result(params, split, lrs, wds, seeds, seconds, state, len(etas))
-
-
-def _make_optimizer(
-    groups: list[dict],
-    optimizer: str,
-    decoupled: bool,
-    backend: str,
-    lr: float,
-    momentum: float,
-    betas: tuple[float, float],
-    eps: float,
-) -> torch.optim.Optimizer:
-    if optimizer == "sgd":
-        if backend == "torch":
-            return torch.optim.SGD(groups, lr=lr, momentum=momentum)
-        return SGD(groups, lr=lr, momentum=momentum, decoupled=decoupled)
-    if backend == "torch":
-        cls = torch.optim.AdamW if decoupled else torch.optim.Adam
-        return cls(groups, lr=lr, betas=betas, eps=eps)
-    return Adam(groups, lr=lr, betas=betas, eps=eps, decoupled=decoupled)
+    return result

@@ -10,19 +10,26 @@ Conventions
 * ``penalty`` is a zero-argument callable returning a scalar tensor, so that
   a chapter says exactly which tensors are penalized (usually the weight, not
   the bias): ``penalty=lambda: lambd / 2 * (w**2).sum()``.
-* The loop checks the objective every step; a NaN or infinite objective stops
-  training with :class:`TrainingDiverged`, which suggests a smaller learning rate.
+* Divergence follows the book's one policy (:mod:`weightreg.divergence`) for a single
+  configuration: training stops with :class:`TrainingDiverged`, which suggests a smaller
+  learning rate, as soon as the objective of a step is not finite or exceeds
+  ``BLOWUP_FACTOR`` times the first step's objective (at least 1), when an update leaves a
+  parameter that is not finite, when after an epoch an evaluation loss is above that limit,
+  and when the objective of the last batch after the last update is (so a blow-up on the
+  last step is caught).
+  Non-finite *data* is reported as bad data (``ValueError``), not as a divergence.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
-from .validation import check_positive, check_positive_int
+from .divergence import BLOWUP_FACTOR, TrainingDiverged
+from .validation import check_finite_tensor, check_positive, check_positive_int
 
 __all__ = [
     "History",
@@ -37,22 +44,67 @@ __all__ = [
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class TrainingDiverged(RuntimeError):
-    """Raised when the training objective becomes NaN or infinite."""
-
-
 def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The linear model ``X @ w + b`` (d2l's ``linreg``)."""
+    """The linear model ``X @ w + b`` (d2l's ``linreg``).
+
+    ``X`` is ``(n, d)``, ``w`` is ``(d,)`` or ``(d, m)``, ``b`` broadcasts against ``X @ w``;
+    all finite real floating tensors (``TypeError``/``ValueError`` otherwise: a 3-d ``w`` or
+    ``X`` would silently broadcast into a batch of products).
+    """
+    check_finite_tensor("X", X)
+    check_finite_tensor("w", w)
+    check_finite_tensor("b", b)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a matrix (n, d), got shape {tuple(X.shape)}")
+    if w.ndim not in (1, 2) or w.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"w must have shape ({X.shape[1]},) or ({X.shape[1]}, m) to match X's "
+            f"{X.shape[1]} columns, got {tuple(w.shape)}"
+        )
     return X @ w + b
 
 
 def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-example squared loss ``(y_hat - y)**2 / 2`` (note the 1/2, as in d2l)."""
+    """Per-example squared loss ``(y_hat - y)**2 / 2`` (note the 1/2, as in d2l).
+
+    ``y`` is reshaped to ``y_hat``'s shape, so it must have as many entries; both are finite
+    real floating tensors (``TypeError``/``ValueError`` otherwise).
+    """
+    check_finite_tensor("y_hat", y_hat)
+    check_finite_tensor("y", y)
+    if y.numel() != y_hat.numel():
+        raise ValueError(
+            f"y must have as many entries as y_hat ({y_hat.numel()}, shape "
+            f"{tuple(y_hat.shape)}), got {y.numel()} (shape {tuple(y.shape)})"
+        )
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of rows whose arg-max equals the integer label ``y``."""
+    """Fraction of the ``n`` rows of ``logits`` (shape ``(n, k)``) whose arg-max equals ``y``.
+
+    ``y`` holds integer class labels in ``[0, k)``, of shape ``(n,)`` or ``(n, 1)``.  Raises
+    ``TypeError``/``ValueError`` for non-finite or non-floating logits, float or bool labels,
+    labels out of range and shapes that do not match (a ``(n, 1)`` label tensor used to be
+    broadcast against ``(n,)`` predictions, comparing every row with every label).
+    """
+    logits = check_finite_tensor("logits", logits)
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (n, k), got {tuple(logits.shape)}")
+    n, k = logits.shape
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"y must be a torch.Tensor of class labels, got {type(y).__name__}")
+    if y.dtype not in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8):
+        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+    if y.shape not in ((n,), (n, 1)):
+        raise ValueError(
+            f"y must have shape ({n},) or ({n}, 1) to match logits, got {tuple(y.shape)}"
+        )
+    y = y.reshape(n)
+    if n and (int(y.min()) < 0 or int(y.max()) >= k):
+        raise ValueError(
+            f"y must hold class labels in [0, {k}), got values in [{int(y.min())}, {int(y.max())}]"
+        )
     return float((logits.argmax(dim=-1) == y).to(torch.float64).mean())
 
 
@@ -60,7 +112,12 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
 def evaluate_loss(
     net: Callable[[torch.Tensor], torch.Tensor], X: torch.Tensor, y: torch.Tensor, loss: Loss
 ) -> float:
-    """Mean per-example ``loss`` of ``net`` on ``(X, y)`` (d2l's ``evaluate_loss``)."""
+    """Mean per-example ``loss`` of ``net`` on the whole set ``(X, y)``.
+
+    The same number as d2l's ``evaluate_loss(net, data_iter, loss)`` computes from an
+    iterator over ``(X, y)``, but taking the tensors themselves (it is *not* a drop-in
+    replacement: the signature differs).
+    """
     return float(loss(net(X), y).mean())
 
 
@@ -82,23 +139,42 @@ class History:
         n = max((len(v) for v in self.curves.values()), default=0)
         return list(range(1, n + 1))
 
+    def _curve(self, name: str) -> list[float]:
+        if name not in self.curves:
+            raise KeyError(
+                f"no curve named {name!r}: train() records the loss on the sets of eval_data, "
+                f"so pass eval_data={{{name!r}: (X, y), ...}} (recorded: {sorted(self.curves)})"
+            )
+        return self.curves[name]
+
     @property
     def train_loss(self) -> list[float]:
-        return self.curves["train"]
+        """``curves["train"]``: needs ``eval_data={"train": (X_train, y_train), ...}``."""
+        return self._curve("train")
 
     @property
     def test_loss(self) -> list[float]:
-        return self.curves["test"]
+        """``curves["test"]``: needs ``eval_data={"test": (X_test, y_test), ...}``."""
+        return self._curve("test")
 
     def final(self, name: str) -> float:
         """The last recorded value of ``curves[name]``."""
-        return self.curves[name][-1]
+        return self._curve(name)[-1]
 
 
 def _sgd_update(params: Sequence[torch.Tensor], lr: float) -> None:
     with torch.no_grad():
         for p in params:
             p -= lr * p.grad
+
+
+def _bad_batch(X: object, y: object) -> str | None:
+    """Name the part of a batch that holds NaN or inf, if any."""
+    for name, t in (("X", X), ("y", y)):
+        if isinstance(t, torch.Tensor) and t.is_floating_point():
+            if not bool(torch.isfinite(t).all()):
+                return name
+    return None
 
 
 def train(
@@ -117,12 +193,18 @@ def train(
 ) -> History:
     """Minibatch training; returns a :class:`History`.
 
-    Each step computes ``objective = mean(loss(net(X), y)) + penalty()``,
-    back-propagates it into ``params`` and then takes one step with
-    ``optimizer.step()`` if an optimizer is given, otherwise
-    ``update(params, lr)`` (default: plain SGD ``p -= lr * p.grad``).
-    After every epoch the mean ``loss`` on each set of ``eval_data`` and each
+    Each step computes ``objective = mean(loss(net(X), y)) + penalty()``, clears the
+    gradients (of ``params`` and, if given, every parameter ``optimizer`` holds),
+    back-propagates the objective and takes one step with ``optimizer.step()`` if an
+    optimizer is given, otherwise ``update(params, lr)`` (default: plain SGD ``p -= lr *
+    p.grad``).  After every epoch the mean ``loss`` on each set of ``eval_data`` and each
     callable of ``record`` (e.g. ``{"norm_w": lambda: float(w.norm())}``) is stored.
+
+    ``train_iter`` is iterated once per epoch, so it must be re-iterable (a list, or a
+    ``torch.utils.data.DataLoader`` such as :func:`weightreg.data.load_array`'s), not a
+    one-shot iterator or generator.  Raises ``ValueError`` for an empty ``train_iter``, an
+    epoch without batches, a name used both in ``eval_data`` and in ``record``, and
+    non-finite data; :class:`TrainingDiverged` as the module says.
     """
     num_epochs = check_positive_int("num_epochs", num_epochs)
     params = list(params)
@@ -135,35 +217,91 @@ def train(
             raise ValueError("lr is required when no optimizer is given")
         lr = check_positive("lr", lr)
         update = update or _sgd_update
-    eval_data = eval_data or {}
-    record = record or {}
+    if isinstance(train_iter, Iterator) and num_epochs > 1:
+        raise TypeError(
+            "train_iter is a one-shot iterator: it would be exhausted after the first epoch. "
+            "Pass a re-iterable: a list of batches or a DataLoader (weightreg.data.load_array)"
+        )
+    eval_data = dict(eval_data or {})
+    record = dict(record or {})
+    clash = sorted(set(eval_data) & set(record))
+    if clash:
+        raise ValueError(
+            f"eval_data and record both use the name(s) {clash}: each curve needs its own name"
+        )
+    for name, (X, y) in eval_data.items():
+        check_finite_tensor(f"eval_data[{name!r}][0]", X)
+        if isinstance(y, torch.Tensor) and y.is_floating_point():
+            check_finite_tensor(f"eval_data[{name!r}][1]", y)
     history = History(curves={name: [] for name in [*eval_data, *record]})
+    hint = f"lr={lr}" if optimizer is None else "the optimizer's lr"
+    limit = None
+
+    def diverged(where: str, value: float) -> TrainingDiverged:
+        return TrainingDiverged(
+            f"training diverged {where}: the objective is {value:.3g} (not finite or above "
+            f"{BLOWUP_FACTOR:g} x its start). Try a smaller learning rate (now {hint}).",
+            [0],
+        )
 
     for epoch in range(num_epochs):
+        steps = 0
         for step, (X, y) in enumerate(train_iter):
+            steps += 1
+            bad = _bad_batch(X, y)
+            if bad is not None:
+                raise ValueError(
+                    f"the data is bad, not the learning rate: batch {step + 1} of epoch "
+                    f"{epoch + 1} has NaN or inf in {bad}"
+                )
             objective = loss(net(X), y).mean()
             if penalty is not None:
                 objective = objective + penalty()
             value = float(objective.detach())
-            if not math.isfinite(value):
-                hint = f"lr={lr}" if optimizer is None else "the optimizer's lr"
-                raise TrainingDiverged(
-                    f"training diverged at epoch {epoch + 1}, step {step + 1}: the objective is "
-                    f"{value}. Try a smaller learning rate (now {hint})."
-                )
+            if limit is None:
+                limit = BLOWUP_FACTOR * max(value, 1.0) if math.isfinite(value) else math.nan
+            if not math.isfinite(value) or value > limit:
+                raise diverged(f"at epoch {epoch + 1}, step {step + 1}", value)
             for p in params:
                 p.grad = None
+            if optimizer is not None:
+                optimizer.zero_grad(set_to_none=True)
             objective.backward()
             if optimizer is not None:
                 optimizer.step()
             else:
                 update(params, lr)
+            with torch.no_grad():  # before the next forward pass meets a non-finite weight
+                if not all(bool(torch.isfinite(p).all()) for p in params):
+                    raise diverged(
+                        f"at epoch {epoch + 1}, step {step + 1}: a parameter is not finite",
+                        math.nan,
+                    )
+        if steps == 0:
+            if epoch == 0:
+                raise ValueError("train_iter is empty: there is nothing to train on")
+            raise ValueError(
+                f"train_iter gave no batches in epoch {epoch + 1} (it did in epoch 1): it is "
+                "a one-shot iterable. Pass a re-iterable: a list of batches or a DataLoader "
+                "(weightreg.data.load_array)"
+            )
         for name, (X, y) in eval_data.items():
-            history.curves[name].append(evaluate_loss(net, X, y, loss))
+            value = evaluate_loss(net, X, y, loss)
+            if not math.isfinite(value) or value > limit:
+                raise diverged(f"in epoch {epoch + 1} (loss on {name!r})", value)
+            history.curves[name].append(value)
         for name, fn in record.items():
             value = fn()
             if isinstance(value, torch.Tensor):
                 value = value.detach()
             history.curves[name].append(float(value))
+    # the last step is checked too: the objective on the last batch, after the last update
+    with torch.no_grad():
+        objective = loss(net(X), y).mean()
+        if penalty is not None:
+            objective = objective + penalty()
+        value = float(objective)
+    if not math.isfinite(value) or value > limit:
+        raise diverged("after the last step", value)
     history.params = [p.detach().clone() for p in params]
     return history

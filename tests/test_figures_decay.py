@@ -6,12 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
-from weightreg.decay_plots import _edges, sweep_heatmap, trajectory_panel
+from weightreg.figures.decay import _edges, sweep_heatmap, trajectory_panel
 from weightreg.optim_sweep import SweepResult
 
 
@@ -43,6 +45,7 @@ def test_heatmap_cells_values_and_best_marker(per_step):
     np.testing.assert_allclose(coords[:, 0, 0], lr_e)
     expected_y = wd_e[None, :] * (lr_e[:, None] if per_step else 1.0)
     np.testing.assert_allclose(coords[..., 1], np.broadcast_to(expected_y, coords[..., 1].shape))
+    assert not ax.xaxis.get_minorticklocs().size and not ax.yaxis.get_minorticklocs().size
     lr_b, wd_b, _ = res.best()
     star = ax.lines[0]
     assert star.get_marker() == "*"
@@ -58,7 +61,10 @@ def test_heatmap_cells_values_and_best_marker(per_step):
 
 def test_trajectory_panel_draws_paths_ends_and_targets():
     fig, ax = plt.subplots()
-    paths = {"a": torch.tensor([[0.0, 0.0], [0.5, 0.2], [1.0, 0.4]]), "b": np.zeros((3, 2))}
+    paths = {
+        "a": torch.tensor([[0.0, 0.0], [0.5, 0.2], [1.0, 0.4]], dtype=torch.float64),
+        "b": np.zeros((3, 2)),
+    }
     trajectory_panel(ax, paths, targets={"goal": [1.0, 0.5]})
     lines = ax.lines
     assert len(lines) == 2 * len(paths) + 1  # a path and an end marker each, plus the target
@@ -67,3 +73,64 @@ def test_trajectory_panel_draws_paths_ends_and_targets():
     assert lines[-1].get_marker() == "x" and tuple(lines[-1].get_xydata()[0]) == (1.0, 0.5)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
     plt.close(fig)
+
+
+def test_vmin_zero_is_used():
+    """D7: `vmin or best` used to ignore vmin=0.0."""
+    fig, ax = plt.subplots()
+    mesh = sweep_heatmap(ax, _result(), vmin=0.0, vmax=0.5)
+    assert mesh.norm.vmin == 0.0 and mesh.norm.vmax == 0.5
+    mesh = sweep_heatmap(ax, _result())
+    assert mesh.norm.vmin == pytest.approx(float(np.nanmin(_result().mean_error())))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("n_wd", [1, 2])
+def test_grids_with_fewer_than_three_decays(n_wd):
+    """D7: grids with 1 or 2 decays used to fail (best_decays needs 3): no dots, no line."""
+    res = _result()
+    small = dataclasses.replace(
+        res,
+        weight_decays=res.weight_decays[:n_wd],
+        test_error=res.test_error[:, :n_wd],
+        train_loss=res.train_loss[:, :n_wd],
+        diverged=res.diverged[:, :n_wd],
+    )
+    fig, ax = plt.subplots()
+    mesh = sweep_heatmap(ax, small, per_step=True)
+    assert mesh.get_array().shape == (4, n_wd)
+    assert len(ax.lines) == 1 and ax.lines[0].get_marker() == "*"
+    plt.close(fig)
+
+
+class _Fixed(SweepResult):
+    """A result whose ridge fit is given: the figure must draw it, not refit."""
+
+    def ridge_fit(self, within=0.25):
+        return 0.3, -2.0
+
+
+@pytest.mark.parametrize("per_step", [False, True])
+def test_the_ridge_line_is_the_results_fit_not_a_refit(per_step):
+    res = _result()
+    fixed = _Fixed(**{f.name: getattr(res, f.name) for f in dataclasses.fields(res)})
+    fig, ax = plt.subplots()
+    sweep_heatmap(ax, fixed, per_step=per_step)
+    ridge = ax.lines[2]
+    x, y = np.log10(ridge.get_xdata()), np.log10(ridge.get_ydata())
+    expected = 0.3 + (1.0 if per_step else 0.0)  # the docstring's "plus 1 with per_step"
+    assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(expected)
+    assert y[0] == pytest.approx(-2.0 + expected * x[0])
+    plt.close(fig)
+
+
+def test_docstring_states_the_per_step_slope():
+    """D7: the docstring called the line's slope ridge_slope also with per_step=True."""
+    doc = sweep_heatmap.__doc__
+    assert "plus 1 with ``per_step=True``" in doc
+
+
+def test_edges_of_a_single_value_and_zero():
+    np.testing.assert_allclose(np.log10(_edges(np.array([1e-2]))), [-2.5, -1.5])
+    with pytest.raises(ValueError, match="log axis needs values > 0"):
+        _edges(np.array([0.0, 1e-3, 1e-2]))

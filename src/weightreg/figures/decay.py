@@ -1,8 +1,10 @@
 """Figures of the weight-decay chapters: sweep heatmaps and optimizer trajectories.
 
 Introduced in *L2 regularization is weight decay under SGD* (``book/decay/sgd.md``) and
-used in *Why L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``).  Plotting
-only: the numbers come from :mod:`weightreg.optim_sweep` and :mod:`weightreg.optim`.
+used in *Why L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``).  Drawing
+only: every number comes from :mod:`weightreg.optim_sweep` (the heatmap calls the
+:class:`~weightreg.optim_sweep.SweepResult`'s own methods, it refits nothing) and
+:mod:`weightreg.optim`.
 """
 
 from __future__ import annotations
@@ -15,14 +17,22 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.collections import QuadMesh
 
-from .optim_sweep import SweepResult
+from ..optim_sweep import SweepResult
 
 __all__ = ["sweep_heatmap", "trajectory_panel"]
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
-    """Cell edges of a log-spaced axis: geometric midpoints, extended at both ends."""
+    """Cell edges of a log-spaced axis: geometric midpoints, extended at both ends.
+
+    A single value gets the cell of half a decade on each side.
+    """
+    values = np.asarray(values, dtype=float)
+    if np.any(values <= 0):
+        raise ValueError(f"a log axis needs values > 0, got {values.tolist()}")
     logs = np.log10(values)
+    if len(logs) == 1:
+        return 10 ** np.array([logs[0] - 0.5, logs[0] + 0.5])
     step = np.diff(logs)
     mids = logs[:-1] + step / 2
     return 10 ** np.concatenate([[logs[0] - step[0] / 2], mids, [logs[-1] + step[-1] / 2]])
@@ -41,13 +51,17 @@ def sweep_heatmap(
 ) -> QuadMesh:
     """Mean test error over the (learning rate, weight decay) grid of ``result``.
 
-    x is the learning rate, y the weight decay (both log scale); with
+    x is the learning rate, y the weight decay (both log scale, every value ``> 0``); with
     ``per_step=True`` y is ``lr * weight_decay`` instead, so every cell becomes a
-    parallelogram.  The best cell gets a star; the best decay of each good learning
-    rate (:meth:`~weightreg.optim_sweep.SweepResult.best_decays` with ``within``) gets a
-    white dot, and the dashed line is the least-squares fit whose slope is
-    :meth:`~weightreg.optim_sweep.SweepResult.ridge_slope`.  Diverged cells are grey.
-    Returns the mesh (for a colour bar).
+    parallelogram.  The colour scale runs from ``vmin`` (default: the best error) to
+    ``vmax`` (default: ``min(1, 2.5 * best)``); the axes have major ticks only.  Diverged
+    cells are grey; the best cell gets a star.  With at least 3 weight decays the best
+    decay of each good learning rate
+    (:meth:`~weightreg.optim_sweep.SweepResult.best_decays` with ``within``) gets a white
+    dot, and a dashed line draws the fit of
+    :meth:`~weightreg.optim_sweep.SweepResult.ridge_fit`: its slope on the plot is
+    ``result.ridge_slope(within)``, plus 1 with ``per_step=True`` (``log(lr * decay) =
+    log(lr) + log(decay)``).  Returns the mesh (for a colour bar).
     """
     err = np.ma.masked_invalid(result.mean_error())
     X, Y = np.meshgrid(_edges(result.lrs), _edges(result.weight_decays), indexing="ij")
@@ -60,21 +74,23 @@ def sweep_heatmap(
         Y,
         err,
         cmap=cmap,
-        vmin=vmin or best,
-        vmax=vmax or min(1.0, 2.5 * best),
+        vmin=best if vmin is None else vmin,
+        vmax=min(1.0, 2.5 * best) if vmax is None else vmax,
         shading="flat",
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.minorticks_off()  # the grid is discrete; log minor ticks tripled the drawing time
     lr_b, wd_b, _ = result.best()
     ax.plot([lr_b], [wd_b * (lr_b if per_step else 1)], "*", color="white", ms=12, mec="k")
-    lrs, decays = result.best_decays(within)
-    ys = decays * (lrs if per_step else 1)
-    ax.plot(lrs, ys, "o", color="white", mec="k", ms=5)
-    if len(lrs) >= 2:
-        slope, icpt = np.polyfit(np.log10(lrs), np.log10(ys), 1)
-        xs = np.array([lrs.min(), lrs.max()])
-        ax.plot(xs, 10 ** (icpt + slope * np.log10(xs)), "--", color="white", lw=1.5)
+    if len(result.weight_decays) >= 3:
+        lrs, decays = result.best_decays(within)
+        ax.plot(lrs, decays * (lrs if per_step else 1), "o", color="white", mec="k", ms=5)
+        slope, intercept = result.ridge_fit(within)
+        if np.isfinite(slope):
+            slope += 1.0 if per_step else 0.0
+            xs = np.array([lrs.min(), lrs.max()])
+            ax.plot(xs, 10 ** (intercept + slope * np.log10(xs)), "--", color="white", lw=1.5)
     ax.set_xlabel("learning rate")
     ax.set_ylabel("lr x " + ylabel if per_step else ylabel)
     ax.grid(False)
