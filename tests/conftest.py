@@ -57,31 +57,13 @@ def float64_default() -> torch.dtype:
     return torch.float64
 
 
-# Modules written when every test ran in float64 by default: until each states its dtype
-# itself (``pytestmark = pytest.mark.usefixtures("float64_default")``, a ``dtype=`` on its
-# tensors, or the ``dtype`` fixture), they get ``float64_default``. Do not add to this list.
-FLOAT64_MODULES = {
-    "test_constraint_geometry.py",
-    "test_constraints.py",
-    "test_decay_plots.py",
-    "test_dynamics.py",
-    "test_lk_rows.py",
-    "test_optim.py",
-    "test_penalties.py",
-    "test_train.py",
-}
-
-
 def _needs_student_edition(item: pytest.Item) -> bool:
     return bool(_STUDENT_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Legacy float64 modules get their fixture; the tests that wait for the student edition
-    run last, so that the other tests run while it executes in the background."""
-    for item in items:
-        if item.path.name in FLOAT64_MODULES and "float64_default" not in item.fixturenames:
-            item.fixturenames.insert(0, "float64_default")
+    """The tests that wait for the student edition run last, so that the other tests run while
+    it executes in the background."""
     items.sort(key=_needs_student_edition)  # stable: the order is kept within each group
 
 
