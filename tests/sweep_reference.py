@@ -26,11 +26,12 @@ from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
 from weightreg.data import Split
-from weightreg.optim import SGD, Adam, adam_kernel_, sgd_kernel_
+from weightreg.optim import SGD, Adam
 from weightreg.optim_sweep import (
     SweepConfig,
     SweepResult,
     check_split,
+    config_update_,
     init_mlp,
     minibatch_order,
     schedule_multipliers,
@@ -177,29 +178,9 @@ def sweep_vmap(split: Split, config: SweepConfig) -> SweepResult:
         lr_t = (lr * eta).to(config.dtype)
         for name in names:
             lr_n = lr_t.reshape(shapes[name])
-            if config.optimizer == "sgd":
-                sgd_kernel_(
-                    params[name],
-                    grads[name],
-                    m[name] if use_buf else None,
-                    lr=lr_n,
-                    momentum=config.momentum,
-                    weight_decay=decays[name],
-                    decoupled=config.decoupled,
-                )
-            else:
-                adam_kernel_(
-                    params[name],
-                    grads[name],
-                    m[name],
-                    v[name],
-                    t + 1,
-                    lr=lr_n,
-                    betas=config.betas,
-                    eps=config.eps,
-                    weight_decay=decays[name],
-                    decoupled=config.decoupled,
-                )
+            config_update_(
+                config, params[name], grads[name], m[name], v[name], t + 1, lr_n, decays[name]
+            )
     seconds = time.perf_counter() - start
 
     def layout(t: dict[str, torch.Tensor]) -> list[torch.Tensor]:  # nn.Linear -> (C, in, out)

@@ -403,6 +403,48 @@ def _single_threaded(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def config_update_(
+    config: SweepConfig,
+    p: torch.Tensor,
+    grad: torch.Tensor,
+    buf: torch.Tensor,
+    sq: torch.Tensor | None,
+    step: int,
+    lr: torch.Tensor,
+    weight_decay: torch.Tensor | float,
+) -> None:
+    """One update of ``p`` in place with ``config``'s rule (unchecked, for inner loops).
+
+    ``"sgd"``: :func:`weightreg.optim.sgd_kernel_` with ``buf`` as the momentum buffer (unused
+    when ``config.momentum == 0``); ``"adam"``: :func:`weightreg.optim.adam_kernel_` with
+    ``buf`` and ``sq`` as the first and second moments and ``step`` (1, 2, ...).  Shared by
+    :func:`sweep` and the references it is tested against.
+    """
+    if config.optimizer == "sgd":
+        sgd_kernel_(
+            p,
+            grad,
+            buf if config.momentum != 0 else None,
+            lr=lr,
+            momentum=config.momentum,
+            weight_decay=weight_decay,
+            decoupled=config.decoupled,
+        )
+    else:
+        adam_kernel_(
+            p,
+            grad,
+            buf,
+            sq,
+            step,
+            lr=lr,
+            betas=config.betas,
+            eps=config.eps,
+            weight_decay=weight_decay,
+            decoupled=config.decoupled,
+        )
+
+
 @_single_threaded
 def sweep(split: Split, config: SweepConfig) -> SweepResult:
     """Train every (lr, weight decay, seed) configuration of ``config`` at once.
@@ -501,29 +543,7 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
         lr_t = (lr_j * eta).to(dtype)  # multiplied in float64, used in the parameters' dtype
         for i, (p, g) in enumerate(zip(views, grads, strict=True)):
             lr_i = lr_t.reshape(lr_shapes[i])
-            if config.optimizer == "sgd":
-                sgd_kernel_(
-                    p,
-                    g,
-                    m[i] if use_buf else None,
-                    lr=lr_i,
-                    momentum=config.momentum,
-                    weight_decay=decays[i],
-                    decoupled=config.decoupled,
-                )
-            else:
-                adam_kernel_(
-                    p,
-                    g,
-                    m[i],
-                    v2[i],
-                    t + 1,
-                    lr=lr_i,
-                    betas=config.betas,
-                    eps=config.eps,
-                    weight_decay=decays[i],
-                    decoupled=config.decoupled,
-                )
+            config_update_(config, p, g, m[i], v2[i] if v2 else None, t + 1, lr_i, decays[i])
     seconds = time.perf_counter() - start
 
     def external(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
