@@ -1,4 +1,4 @@
-"""The package declares what it imports (issue 10, defect 14), and its docstring lists every module."""
+"""The package declares what it imports (issue 10, D14); its docstring lists every module."""
 
 from __future__ import annotations
 
