@@ -12,7 +12,7 @@ import collections
 
 import badinput as bi
 import torch
-from badinput import KINDS, Kind, entry, f64, vec
+from badinput import KINDS, Kind, entry, f64
 from hypothesis import strategies as st
 
 _F64 = torch.float64
@@ -45,22 +45,7 @@ def _squared(y_hat, y):
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
-def _rows():
-    return torch.zeros(2, 3, dtype=_F64), torch.zeros(2, dtype=_F64)
-
-
-_NAN_SET = (torch.full((6, 3), float("nan"), dtype=_F64), torch.ones(6, dtype=_F64))
-DRAFT_KINDS: dict[str, Kind] = {
-    "eval_sets|None": Kind(
-        bad=lambda b: [
-            {"x": None},
-            {"x": (torch.ones(2, 3, dtype=_F64), torch.ones(3, dtype=_F64))},
-            [1],
-            "sets",
-            {"x": _NAN_SET},
-        ],
-        draw=lambda b: st.text(),
-    ),
+DRAFT_KINDS: dict[str, Kind] = {  # "eval_sets|None" is in badinput.KINDS
     "batches": Kind(
         bad=lambda b: [
             [],
@@ -78,59 +63,6 @@ DRAFT_KINDS: dict[str, Kind] = {
 }
 
 DRAFTS: dict[str, bi.Entry] = {
-    "weightreg.linear.fit": entry(
-        lambda: ((*_xy(), 2.0, f64(0.0, 0.1)), {"lr": 0.1, "epochs": 3}),
-        X="matrix",
-        y="sized",
-        k="positive",
-        alpha="nonneg|tensor",
-        lr="lr",
-        epochs="int>=1",
-        method="choice",
-        init="choice",
-        batch_size="int>=1|None",
-        accelerate="bool",
-        seed="seed",
-        eval_sets="eval_sets|None",
-    ),
-    "weightreg.linear.ridge_path": entry(
-        lambda: ((*_xy(), f64(0.1, 1.0)), {}), X="matrix", y="sized", alphas="nonneg|tensor"
-    ),
-    "weightreg.linear.lipschitz_step": entry(lambda: ((_xy()[0],), {}), X="matrix"),
-    "weightreg.linear.loss_rows": entry(
-        lambda: ((*_xy(), *_rows()), {}), X="matrix", y="sized", W="shaped", b="shaped"
-    ),
-    "weightreg.linear.objective_rows": entry(
-        lambda: ((*_xy(), *_rows(), 2.0, 0.1), {}),
-        X="matrix",
-        y="sized",
-        W="shaped",
-        b="shaped",
-        k="positive",
-        alpha="nonnegative",
-    ),
-    "weightreg.penalties.lk_penalty_rows": entry(
-        lambda: ((vec().reshape(2, 2), 1.5, 0.1), {}), W="matrix", k="positive", alpha="nonnegative"
-    ),
-    "weightreg.penalties.lk_grad_rows": entry(
-        lambda: ((vec().reshape(2, 2), 1.5, 0.1), {}), W="matrix", k="positive", alpha="nonnegative"
-    ),
-    "weightreg.penalties.prox_descent": entry(
-        lambda: ((vec(), 1.0, 0.1, 0.1, 5), {}),
-        w0="tensor",
-        k="prox_k",
-        alpha="nonnegative",
-        lr="lr",
-        steps="int>=1",
-    ),
-    "weightreg.penalties.penalty_descent": entry(
-        lambda: ((vec(), 1.5, 0.1, 0.1, 5), {}),
-        w0="tensor",
-        k="positive",
-        alpha="nonnegative",
-        lr="lr",
-        steps="int>=1",
-    ),
     "weightreg.optim_sweep.init_mlp": entry(
         lambda: ((4, 3, 2, 0), {"dtype": _F64}),
         num_inputs="int>=1",

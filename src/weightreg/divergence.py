@@ -95,7 +95,7 @@ def diverged_rows(value: torch.Tensor, limit: torch.Tensor) -> torch.Tensor:
 
     ``value`` is a real floating tensor (NaN and inf allowed: that is what is detected);
     ``limit`` (from :func:`blowup_limit`) has the same shape and finite entries.  Inner loops
-    call the unchecked kernel :func:`diverged_rows_kernel`.
+    call the unchecked kernel ``diverged_rows_kernel``.
     """
     _check_real_tensor("value", value)
     _check_real_tensor("limit", limit)

@@ -55,6 +55,17 @@ def _finite(k: float, *results: torch.Tensor) -> None:
             )
 
 
+def _power_of_two(k: float, m: float) -> float:
+    """``2**m - 1`` for ``m = k - 2``; a ``ValueError`` naming ``k`` if it overflows a float."""
+    try:
+        return 2.0**m - 1
+    except OverflowError:
+        raise ValueError(
+            f"k = {k:g} is too large: 2**(k-2) overflows the range of a float (k must be below "
+            "about 1026 here); use a smaller k"
+        ) from None
+
+
 def _times(t: float | torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     if isinstance(t, torch.Tensor):
         check_finite_tensor("t", t)
@@ -140,7 +151,7 @@ def halving_time(r0: torch.Tensor, k: float, alpha: float) -> torch.Tensor:
     if k == 2:
         return torch.full_like(r0, math.log(2) / (2 * alpha))
     m = k - 2
-    return (2**m - 1) / (m * k * alpha) * r0 ** (-m)
+    return _power_of_two(k, m) / (m * k * alpha) * r0 ** (-m)
 
 
 def dead_zone_radius(k: float, alpha: float, horizon: float) -> float:
@@ -161,7 +172,7 @@ def dead_zone_radius(k: float, alpha: float, horizon: float) -> float:
     alpha = check_positive("alpha", alpha)
     horizon = check_positive("horizon", horizon)
     m = k - 2
-    return ((2**m - 1) / (m * k * alpha * horizon)) ** (1 / m)
+    return (_power_of_two(k, m) / (m * k * alpha * horizon)) ** (1 / m)
 
 
 def overshoot_free_radius(k: float, alpha: float, lr: float) -> float:

@@ -24,8 +24,9 @@ Conventions
   gradient step on the loss, then :func:`weightreg.penalties.prox_lk`, ``k`` in {0.5, 1, 2});
   ``"auto"`` takes the proximal step for the rows with ``k <= 1``.  Full batch (one step per
   epoch, optionally accelerated: FISTA with restart) or minibatches.  Every step runs through
-  :func:`weightreg.proximal.solve` on the iterate ``[W, b]`` (shape ``(C, d + 1)``), the prox
-  acting on the ``W`` columns only.
+  ``weightreg.proximal.solve`` (the unchecked kernel of
+  :func:`weightreg.proximal.proximal_gradient`) on the iterate ``[W, b]`` (shape
+  ``(C, d + 1)``), the prox acting on the ``W`` columns only.
 * **Seeding** (:mod:`weightreg.seeding`): the initial weights are drawn from
   ``streams(seed).init``, the minibatch order from ``streams(seed).shuffle``; every row sees the
   same minibatches in the same order.
@@ -38,6 +39,8 @@ Conventions
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -116,23 +119,26 @@ def _check_data(X: object, y: object, *, names: tuple[str, str] = ("X", "y"), d:
 
 
 def _check_per_row(name: str, value: object, dtype: torch.dtype, *, positive: bool) -> torch.Tensor:
-    """A number or a 1-D tensor / sequence of numbers, all ``> 0`` (or ``>= 0``); 1-D result."""
-    if isinstance(value, bool) or isinstance(value, str):
-        raise TypeError(
-            f"{name} must be a number or a 1-D tensor (one value per row), got {value!r}"
-        )
+    """A real number or a real floating 0-d/1-D tensor, all ``> 0`` (or ``>= 0``); 1-D result.
+
+    A list (``[0.1, 1.0]``) or an integer tensor is refused with a ``TypeError``: per-row values
+    are a float tensor whose dtype the caller chose (``torch.tensor([0, 1, 10])`` is int64, and
+    a list's values would be silently rounded to ``dtype``).
+    """
     if isinstance(value, torch.Tensor):
-        if value.dtype == torch.bool or value.is_complex():
-            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-        t = value.detach().to(dtype)
-    else:
-        try:
-            t = torch.as_tensor(value, dtype=dtype)
-        except (TypeError, ValueError, RuntimeError):
+        if not value.is_floating_point():
             raise TypeError(
-                f"{name} must be a number or a 1-D tensor (one value per row), "
-                f"got {type(value).__name__}"
-            ) from None
+                f"{name} must hold real floating numbers (a number or a float 1-D tensor, one "
+                f"value per row), got dtype {value.dtype}"
+            )
+        t = value.detach().to(dtype)
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        t = torch.tensor(float(value), dtype=dtype)
+    else:
+        raise TypeError(
+            f"{name} must be a number or a real floating 1-D tensor (one value per row), "
+            f"got {type(value).__name__} {value!r:.60}"
+        )
     if t.dim() > 1:
         raise ValueError(
             f"{name} must be a number or a 1-D tensor (one value per row), got shape "
@@ -192,10 +198,10 @@ def loss_rows(X: torch.Tensor, y: torch.Tensor, W: torch.Tensor, b: torch.Tensor
     return _finite_or_raise(_loss_rows(X, y, W.to(X.dtype), b.to(X.dtype)), "the loss")
 
 
-def _finite_or_raise(value: torch.Tensor, what: str) -> torch.Tensor:
+def _finite_or_raise(value: torch.Tensor, what: str, args: str = "X, y, W and b") -> torch.Tensor:
     if not bool(torch.isfinite(value).all()):
         raise ValueError(
-            f"{what} overflows the range of {value.dtype} for these W and b (finite inputs): "
+            f"{what} overflows the range of {value.dtype} for these {args} (finite inputs): "
             "rescale the data or the weights"
         )
     return value
@@ -223,7 +229,7 @@ def objective_rows(
     _num_rows(W=W, k=k_c, alpha=a_c)
     W, b = W.to(X.dtype), b.to(X.dtype)
     value = _loss_rows(X, y, W, b) + _lk_penalty_rows(W, k_c[:, None], a_c[:, None])
-    return _finite_or_raise(value, "the objective")
+    return _finite_or_raise(value, "the objective", "X, y, W, b, k and alpha")
 
 
 def lipschitz_step(X: torch.Tensor) -> float:
@@ -244,7 +250,21 @@ def lipschitz_step(X: torch.Tensor) -> float:
     if X.dim() != 2:
         raise ValueError(f"X must have shape (n, d), got {tuple(X.shape)}")
     A = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], dim=1)
-    return float(1.0 / torch.linalg.eigvalsh(A.T @ A / len(X)).max())
+    H = A.T @ A / len(X)
+    if not bool(torch.isfinite(H).all()):
+        raise ValueError(
+            f"X is too large: X^T X / n overflows the range of {X.dtype} (largest |X| = "
+            f"{float(X.abs().max()):.3g}); rescale X"
+        )
+    try:
+        L = float(torch.linalg.eigvalsh(H).max())
+    except torch.linalg.LinAlgError as exc:
+        raise ValueError(
+            f"X is too badly scaled for the eigenvalues of X^T X / n ({exc}); rescale X"
+        ) from None
+    if not 0 < L < math.inf:
+        raise ValueError(f"X gives no finite step: the largest eigenvalue is {L:g}; rescale X")
+    return 1.0 / L
 
 
 # --- the exact ridge solutions -------------------------------------------------------------
@@ -416,6 +436,15 @@ def fit(
             f"{PROX_KS}; got k = {bad}"
         )
     sets = {"train": (X, y), **_check_eval_sets(eval_sets, d, dtype)}
+    for name, (Xs, ys) in sets.items():
+        start = _loss_rows(Xs, ys, W0, torch.zeros(W0.shape[0], dtype=dtype))
+        if not bool(torch.isfinite(start).all()):
+            what = "X and y" if name == "train" else f"eval_sets[{name!r}]"
+            raise ValueError(
+                f"the starting loss on {what} overflows the range of {dtype} (finite inputs, "
+                f"largest |X| = {float(Xs.abs().max()):.3g}, |y| = {float(ys.abs().max()):.3g}, "
+                "init): rescale X and y"
+            )
     return _fit(
         X, y, k_c, a_c, lr_c, W0.expand(C, d), use_prox, epochs, batch_size, accelerate, seed, sets
     )

@@ -121,13 +121,16 @@ def _elementwise_grad(w: torch.Tensor, k: float | torch.Tensor) -> torch.Tensor:
     return k * torch.sign(w) * _abs_pow_safe(w, k - 1)
 
 
-def _overflow_check(result: torch.Tensor, tensors: list[torch.Tensor], k: float, what: str):
-    """Raise a ``ValueError`` naming ``w`` and ``k`` if ``result`` overflowed (finite input)."""
+def _overflow_check(
+    result: torch.Tensor, tensors: list[torch.Tensor], k: float, what: str, w: str = "w"
+):
+    """Raise a ``ValueError`` naming ``w`` (the weights' argument name) and ``k`` if ``result``
+    overflowed (finite input)."""
     if not bool(torch.isfinite(result.detach()).all()):
         top = max(float(t.detach().abs().max()) for t in tensors)
         raise ValueError(
-            f"{what} overflows the range of {result.dtype} for these w and k (largest |w| = "
-            f"{top:.3g}, k = {k:g}): rescale w or use a smaller k"
+            f"{what} overflows the range of {result.dtype} for these {w} and k (largest |{w}| = "
+            f"{top:.3g}, k = {k:g}): rescale {w} or use a smaller k"
         )
     return result
 
@@ -234,7 +237,8 @@ def lk_penalty_rows(
     W = _check_rows(W)
     k_c = _row_values("k", k, W, positive=True)
     a_c = _row_values("alpha", alpha, W, positive=False)
-    return _overflow_check(_lk_penalty_rows(W, k_c, a_c), [W], float(k_c.max()), "the penalty")
+    value = _lk_penalty_rows(W, k_c, a_c)
+    return _overflow_check(value, [W], float(k_c.max()), "the penalty", w="W")
 
 
 def _lk_penalty_rows(W: torch.Tensor, k: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -258,7 +262,9 @@ def lk_grad_rows(
     k_c = _row_values("k", k, W, positive=True)
     a_c = _row_values("alpha", alpha, W, positive=False)
     g = _lk_grad_rows(W, k_c, a_c)
-    return _overflow_check(g, [W], float(k_c.max()), "the gradient alpha * k * |w|**(k-1) / d")
+    return _overflow_check(
+        g, [W], float(k_c.max()), "the gradient alpha * k * |W|**(k-1) / d", w="W"
+    )
 
 
 def _lk_grad_rows(W: torch.Tensor, k: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
@@ -464,7 +470,10 @@ def penalty_descent(
     traj = _penalty_descent(w0.detach(), k, alpha, lr, steps)
     report(
         torch.isnan(traj[-1]).reshape(-1),
-        advice=f"lower lr (here lr * alpha = {lr * alpha:.3g}) or start closer to 0",
+        advice=(
+            f"lower the step lr * alpha (here lr = {lr:.3g}, alpha = {alpha:.3g}), lower k "
+            f"(here k = {k:g}: |w|**(k-1) grows fast for |w| > 1) or start closer to 0"
+        ),
         what="starting weights",
     )
     return traj

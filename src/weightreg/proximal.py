@@ -162,6 +162,11 @@ def proximal_gradient(
     if bool((lr_t <= 0).any()):
         raise ValueError("lr must be > 0 (for every row)")
     lr_b = lr_t.reshape(-1, *([1] * (W0.dim() - 1))) if lr_t.dim() == 1 else lr_t
+    if not bool(torch.isfinite(torch.linalg.vector_norm(_rows(W0.detach(), C), dim=1)).all()):
+        raise ValueError(
+            f"W0 is too large: the norm of a row overflows the range of {W0.dtype} (largest "
+            f"|W0| = {float(W0.detach().abs().max()):.3g}); rescale W0"
+        )
     result = solve(grad, prox, W0.detach().clone(), lr_b, steps, accelerate)
     report(
         result.diverged, advice="lower lr (1 / L is always safe for an L-smooth loss)", what="rows"

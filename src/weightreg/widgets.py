@@ -23,11 +23,15 @@ import html
 import io
 import itertools
 import json
+import math
+import numbers
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+
+from .validation import check_positive_int
 
 __all__ = ["MAX_FRAMES", "StaticExplorer", "explorer", "static_mode"]
 
@@ -47,6 +51,15 @@ def _check_controls(controls: dict[str, Sequence[Any]]) -> dict[str, list[Any]]:
         raise TypeError("controls must be a non-empty dict {name: sequence of values}")
     out = {}
     for name, values in controls.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(
+                f"controls keys must be parameter names of draw (non-empty str), got {name!r}"
+            )
+        if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
+            raise TypeError(
+                f"controls[{name!r}] must be a sequence of the values its slider steps through, "
+                f"got {type(values).__name__}"
+            )
         values = list(values)
         if not values:
             raise ValueError(f"controls[{name!r}] must list at least one value")
@@ -60,6 +73,19 @@ def _check_controls(controls: dict[str, Sequence[Any]]) -> dict[str, list[Any]]:
             "use fewer values per control"
         )
     return out
+
+
+def _check_figsize(figsize: object) -> tuple[float, float]:
+    ok = (
+        isinstance(figsize, tuple | list)
+        and len(figsize) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in figsize)
+    )
+    if not ok:
+        raise TypeError(f"figsize must be a pair (width, height) of numbers, got {figsize!r:.60}")
+    if not all(math.isfinite(v) and v > 0 for v in figsize):
+        raise ValueError(f"figsize must hold two finite numbers > 0 (inches), got {figsize!r}")
+    return (float(figsize[0]), float(figsize[1]))
 
 
 def _fmt(value: Any) -> str:
@@ -191,7 +217,16 @@ def explorer(
     if not callable(draw):
         raise TypeError("draw must be a callable draw(fig, **params)")
     controls = _check_controls(controls)
-    initial = initial or {}
+    if initial is None:
+        initial = {}
+    if not isinstance(initial, dict):
+        raise TypeError(f"initial must be None or a dict {{name: value}}, got {initial!r:.60}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be None or a str, got {type(title).__name__}")
+    figsize = _check_figsize(figsize)
+    dpi = check_positive_int("dpi", dpi)
+    if live is not None and not isinstance(live, bool):
+        raise TypeError(f"live must be None, True or False, got {live!r:.60}")
     unknown = set(initial) - set(controls)
     if unknown:
         raise ValueError(f"initial names unknown controls: {sorted(unknown)}")

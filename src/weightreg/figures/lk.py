@@ -15,7 +15,9 @@ and :func:`weightreg.penalties.prox_descent`, the math these figures draw).  In 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import numbers
+from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -26,6 +28,7 @@ from matplotlib.figure import Figure
 from ..penalties import PROX_KS, _penalty_descent, lk_grad_per_weight, prox_descent
 from ..validation import (
     check_finite_tensor,
+    check_int,
     check_nonnegative,
     check_positive,
     check_positive_int,
@@ -45,6 +48,27 @@ START_WEIGHTS = (-1.6, -0.45, 0.3, 1.1)
 """Starting weights of the pure-penalty dynamics figures (two large, two small, both signs)."""
 
 
+def _numbers(name: str, values: object, *, minimum: str | None = None) -> list[float]:
+    """A non-empty sequence of finite real numbers (``minimum``: ``"> 0"`` or ``">= 0"``)."""
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+    out = []
+    for v in values:
+        if isinstance(v, torch.Tensor) and v.numel() == 1 and v.is_floating_point():
+            v = float(v)
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must hold real numbers, got {v!r:.40}")
+        v = float(v)
+        if not math.isfinite(v):
+            raise ValueError(f"{name} must hold finite numbers, got {v}")
+        if (minimum == "> 0" and v <= 0) or (minimum == ">= 0" and v < 0):
+            raise ValueError(f"{name} must all be {minimum}, got {v:g}")
+        out.append(v)
+    if not out:
+        raise ValueError(f"{name} must not be empty")
+    return out
+
+
 def plot_penalty_and_grad(
     k: float,
     *,
@@ -59,18 +83,31 @@ def plot_penalty_and_grad(
     ``w = 0`` that :func:`weightreg.penalties.lk_grad` uses; for ``k < 1`` it is
     clipped to the axes (it is unbounded near 0).  Introduced in *L2*.
     """
+    check_positive("k", k)
+    check_nonnegative("alpha", alpha)
     check_positive("xlim", xlim)
-    if ax is None:
-        _, ax = plt.subplots()
+    num = check_int("num", num, minimum=2)
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be None or a matplotlib Axes, got {type(ax).__name__}")
+    try:
+        top = float(alpha * xlim**k)
+    except OverflowError:
+        top = math.inf
+    if not math.isfinite(top):
+        raise ValueError(
+            f"the penalty alpha * xlim**k overflows a float (xlim = {xlim:g}, k = {k:g}, "
+            f"alpha = {alpha:g}): use a smaller xlim"
+        )
     w = torch.linspace(-xlim, xlim, num, dtype=torch.float64)
     g = lk_grad_per_weight(w, k, alpha)
+    if ax is None:
+        _, ax = plt.subplots()
     if k <= 1:  # a jump at 0: break the line there and mark the value 0 used at w = 0
         g = torch.where(w.abs() < xlim / num, torch.nan, g)
     ax.plot(w, alpha * w.abs() ** k, label=f"penalty α|w|^{k:g}")
     (line,) = ax.plot(w, g, label="its derivative", ls="--")
     if k <= 1:
         ax.plot([0], [0], "o", color=line.get_color(), ms=4)
-    top = float(alpha * xlim**k)
     ax.set_ylim(-1.15 * max(top, float(g[-1])), 1.15 * max(top, float(g[-1])))
     ax.axhline(0, color="k", lw=0.6)
     ax.axvline(0, color="k", lw=0.6)
@@ -92,9 +129,7 @@ def step_table(
     """
     check_nonnegative("alpha", alpha)
     check_positive("lr", lr)
-    w = torch.tensor(list(sizes), dtype=torch.float64)
-    if bool((w <= 0).any()):
-        raise ValueError("sizes must all be > 0 (they are weight magnitudes |w|)")
+    w = torch.tensor(_numbers("sizes", sizes, minimum="> 0"), dtype=torch.float64)
     move = lr * lk_grad_per_weight(w, k, alpha)
     return pd.DataFrame(
         {
@@ -141,15 +176,17 @@ def draw_penalty_dynamics(
     depend on ``lr`` and ``alpha`` only through that product.  The draw function of
     :func:`dynamics_explorer`.  Introduced in *L2*.
     """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     check_positive("k", k)
     alpha = check_nonnegative("alpha", alpha)
     lr = check_positive("lr", lr)
     steps = check_positive_int("steps", steps)
     if method not in ("gradient", "proximal"):
         raise ValueError(f"method must be 'gradient' or 'proximal', got {method!r}")
+    start = torch.tensor(_numbers("w0", w0), dtype=torch.float64)
     ax1, ax2 = fig.subplots(1, 2)
     plot_penalty_and_grad(k, alpha=alpha, ax=ax1, xlim=1.6)
-    start = torch.tensor(list(w0), dtype=torch.float64)
     if method == "proximal" and float(k) not in PROX_KS:
         ax2.text(
             0.5, 0.5, f"no closed-form prox for k = {k:g}", ha="center", transform=ax2.transAxes
@@ -190,9 +227,21 @@ def dynamics_explorer(
     in Jupyter, pre-rendered in the HTML book.  Keep the product of the numbers of
     values small (each combination is one pre-rendered frame).  Introduced in *L2*.
     """
+    _numbers("ks", ks, minimum="> 0")
+    _numbers("alphas", alphas, minimum=">= 0")
+    _numbers("lrs", lrs, minimum="> 0")
+    if isinstance(methods, str | bytes) or not isinstance(methods, Iterable):
+        raise TypeError(f"methods must be a sequence of method names, got {methods!r:.60}")
+    methods = list(methods)
+    if not methods or any(m not in ("gradient", "proximal") for m in methods):
+        raise ValueError(
+            f"methods must be a non-empty sequence of 'gradient' and 'proximal', got {methods!r}"
+        )
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be None or a str, got {type(title).__name__}")
     controls = {"k": list(ks), "alpha": list(alphas), "lr": list(lrs)}
     if len(methods) > 1 or methods[0] != "gradient":
-        controls["method"] = list(methods)
+        controls["method"] = methods
     return explorer(
         draw_penalty_dynamics,
         controls,
