@@ -30,6 +30,7 @@ from weightreg.optim import SGD, Adam
 from weightreg.optim_sweep import (
     SweepConfig,
     SweepResult,
+    _single_threaded,
     check_split,
     config_update_,
     init_mlp,
@@ -40,17 +41,7 @@ from weightreg.optim_sweep import (
 __all__ = ["sweep_loop", "sweep_vmap"]
 
 
-def _one_thread(fn):
-    def wrapper(*args, **kwargs):
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(threads)
-
-    wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
-    return wrapper
+_one_thread = _single_threaded  # one thread, like sweep
 
 
 def _make_optimizer(groups: list[dict], config: SweepConfig, backend: str, lr: float):

@@ -74,17 +74,7 @@ def _check_k(k: object) -> float:
 def _check_t(t: object, z: torch.Tensor) -> float | torch.Tensor:
     """``t`` is a number >= 0 or a tensor of such numbers broadcastable against ``z``."""
     if isinstance(t, torch.Tensor) and t.numel() != 1:
-        check_finite_tensor("t", t)
-        if bool((t < 0).any()):
-            raise ValueError("t must be >= 0 everywhere, got a negative entry")
-        try:
-            torch.broadcast_shapes(t.shape, z.shape)
-        except RuntimeError:
-            raise ValueError(
-                f"t must be a number or a tensor broadcastable to z's shape {tuple(z.shape)}, "
-                f"got shape {tuple(t.shape)}"
-            ) from None
-        return t.to(z.dtype)
+        return _nonneg_tensor("t", t, z, positive=False)
     return check_nonnegative("t", t)
 
 
