@@ -33,6 +33,10 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	# rfc3987-syntax, an optional format checker of jsonschema (pulled in by jupyter-events'
+	# extras), compiles a grammar when imported: 3-7 s in every kernel whose first glue()
+	# imports nbformat. jsonschema runs without it (it skips that format); nothing we use needs it.
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
 
 # MathJax is served from the book itself (_vendor -> _build/html/mathjax) (offline reading); fetched from npm, not committed.
