@@ -23,9 +23,7 @@ MAX_UNCLEAR = 0.05
 
 # Silent results known in other engineers' modules (being rewritten now): strict xfail, so the
 # day the owner fixes one the test XPASSes and fails, asking to delete the line here.
-KNOWN_SILENT: dict[str, str] = {
-    "weightreg.train.squared_loss": "no argument checks: NaN, int, complex (optimizer engineer)",
-}
+KNOWN_SILENT: dict[str, str] = {}
 
 
 @functools.cache

@@ -25,8 +25,10 @@ and each beta in ``[0, 1)``, ``eps > 0``, ``step`` an int ``>= 1``.
 
 Checked functions and kernels
 -----------------------------
-The update rules are the kernels :func:`sgd_kernel_` and :func:`adam_kernel_`: a few lines
-of tensor code each, with **no argument checks**, called in inner loops (the optimizers'
+The update rules are the **unchecked kernels** ``sgd_kernel_`` and ``adam_kernel_``: a few
+lines of tensor code each, with **no argument checks** (so they are importable by name, as
+the chapters do, but not in ``__all__``, not on the API page, and not in the bad-input
+battery: bad input gives a silent wrong answer), called in inner loops (the optimizers'
 ``step()``, the batched sweep of :mod:`weightreg.optim_sweep`) whose arguments were checked
 once.  :func:`sgd_update_` and :func:`adam_update_` are their checked public forms: they
 raise ``TypeError``/``ValueError`` naming the argument (a non-finite or non-floating tensor,
@@ -58,9 +60,7 @@ from .validation import (
 __all__ = [
     "SGD",
     "Adam",
-    "adam_kernel_",
     "adam_update_",
-    "sgd_kernel_",
     "sgd_update_",
     "torch_weight_decay",
 ]
@@ -195,7 +195,7 @@ def sgd_update_(
     weight_decay: Scalar = 0.0,
     decoupled: bool = False,
 ) -> None:
-    """One SGD step on ``p``, in place: the checked form of :func:`sgd_kernel_`.
+    """One SGD step on ``p``, in place: the checked form of ``sgd_kernel_``.
 
     Coupled (L2): ``g = grad + lambda * p;  b = mu * b + g;  p = p - lr * b``.
     Decoupled: ``p = p * (1 - lr * lambda);  b = mu * b + grad;  p = p - lr * b``.
@@ -233,7 +233,7 @@ def adam_update_(
     weight_decay: Scalar = 0.0,
     decoupled: bool = False,
 ) -> None:
-    """One Adam step number ``step`` on ``p``, in place: the checked form of :func:`adam_kernel_`.
+    """One Adam step number ``step`` on ``p``, in place: the checked form of ``adam_kernel_``.
 
     ``m = beta1 m + (1 - beta1) g``, ``v = beta2 v + (1 - beta2) g**2``, then
     ``p = p - lr * m_hat / (sqrt(v_hat) + eps)`` with the bias-corrected moments; the decay
@@ -301,6 +301,19 @@ def _check_options(options: dict[str, Any]) -> None:
         check_bool("decoupled", options["decoupled"])
 
 
+def _check_params(params: object) -> list[Any]:
+    """The parameters (or parameter groups) of an optimizer, as a non-empty list."""
+    if isinstance(params, torch.Tensor | str | bytes) or not isinstance(params, Iterable):
+        raise TypeError(
+            "params must be an iterable of tensors or of parameter-group dicts, got "
+            f"{type(params).__name__}"
+        )
+    params = list(params)
+    if not params:
+        raise ValueError("params must not be empty: the optimizer has nothing to optimize")
+    return params
+
+
 class _Base(torch.optim.Optimizer):
     """Shared plumbing: option checks for every parameter group, the closure protocol."""
 
@@ -325,7 +338,7 @@ class _Base(torch.optim.Optimizer):
 class SGD(_Base):
     """Stochastic gradient descent with momentum and coupled or decoupled weight decay.
 
-    The update is :func:`sgd_kernel_` (arguments checked once, per parameter group).
+    The update is ``sgd_kernel_`` (arguments checked once, per parameter group).
     ``SGD(params, lr, momentum, weight_decay)`` follows ``torch.optim.SGD`` with the same
     arguments (no dampening, no Nesterov); ``decoupled=True`` gives SGDW (Loshchilov &
     Hutter 2019, with PyTorch's ``lr * weight_decay`` shrink factor).
@@ -350,7 +363,7 @@ class SGD(_Base):
             "decoupled": decoupled,
         }
         _check_options(defaults)
-        super().__init__(params, defaults)
+        super().__init__(_check_params(params), defaults)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
@@ -377,7 +390,7 @@ class SGD(_Base):
 class Adam(_Base):
     """Adam with coupled (``torch.optim.Adam``) or decoupled (``torch.optim.AdamW``) decay.
 
-    The update is :func:`adam_kernel_` (arguments checked once, per parameter group).
+    The update is ``adam_kernel_`` (arguments checked once, per parameter group).
     ``state[p]`` holds ``step`` (an int), ``exp_avg`` (``m``) and ``exp_avg_sq`` (``v``).
     Introduced in ``book/decay/adamw.md``.
 
@@ -402,7 +415,7 @@ class Adam(_Base):
             "decoupled": decoupled,
         }
         _check_options(defaults)
-        super().__init__(params, defaults)
+        super().__init__(_check_params(params), defaults)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:

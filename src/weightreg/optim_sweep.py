@@ -103,8 +103,8 @@ def _values(name: str, values: object, check: Callable[[str, object], float]) ->
 class SweepConfig:
     """What :func:`sweep` trains: the grid and the training, checked once when made.
 
-    ``optimizer`` is ``"sgd"`` (:func:`weightreg.optim.sgd_kernel_`, with ``momentum``) or
-    ``"adam"`` (:func:`weightreg.optim.adam_kernel_`, with ``betas`` and ``eps``);
+    ``optimizer`` is ``"sgd"`` (``weightreg.optim.sgd_kernel_``, with ``momentum``) or
+    ``"adam"`` (``weightreg.optim.adam_kernel_``, with ``betas`` and ``eps``);
     ``decoupled`` picks L2 (False) or decoupled decay (True); ``weight_decays`` are read as
     the module docstring says (``decay_convention``).  The grid is every combination of
     ``lrs`` (each ``> 0``), ``weight_decays`` (each ``>= 0``) and ``seeds`` (ints ``>= 0``).
@@ -415,8 +415,8 @@ def config_update_(
 ) -> None:
     """One update of ``p`` in place with ``config``'s rule (unchecked, for inner loops).
 
-    ``"sgd"``: :func:`weightreg.optim.sgd_kernel_` with ``buf`` as the momentum buffer (unused
-    when ``config.momentum == 0``); ``"adam"``: :func:`weightreg.optim.adam_kernel_` with
+    ``"sgd"``: ``weightreg.optim.sgd_kernel_`` with ``buf`` as the momentum buffer (unused
+    when ``config.momentum == 0``); ``"adam"``: ``weightreg.optim.adam_kernel_`` with
     ``buf`` and ``sq`` as the first and second moments and ``step`` (1, 2, ...).  Shared by
     :func:`sweep` and the references it is tested against.
     """
@@ -468,7 +468,7 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
     n, d = split.X_train.shape
     if config.batch_size > n:
         raise ValueError(
-            f"batch_size must be <= {n} (the training set's size), got {config.batch_size}"
+            f"config.batch_size must be <= {n} (the training set's size), got {config.batch_size}"
         )
     start = time.perf_counter()
     dtype, B, h = config.dtype, config.batch_size, config.hidden

@@ -11,8 +11,8 @@ Conventions
   a chapter says exactly which tensors are penalized (usually the weight, not
   the bias): ``penalty=lambda: lambd / 2 * (w**2).sum()``.
 * Divergence follows the book's one policy (:mod:`weightreg.divergence`) for a single
-  configuration: training stops with :class:`TrainingDiverged`, which suggests a smaller
-  learning rate, as soon as the objective of a step is not finite or exceeds
+  configuration: training stops with :class:`~weightreg.divergence.TrainingDiverged`, which
+  suggests a smaller learning rate, as soon as the objective of a step is not finite or exceeds
   ``BLOWUP_FACTOR`` times the first step's objective (at least 1), when an update leaves a
   parameter that is not finite, when after an epoch an evaluation loss is above that limit,
   and when the objective of the last batch after the last update is (so a blow-up on the
@@ -23,7 +23,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -33,7 +33,6 @@ from .validation import check_finite_tensor, check_positive, check_positive_int
 
 __all__ = [
     "History",
-    "TrainingDiverged",
     "accuracy",
     "evaluate_loss",
     "linreg",
@@ -64,11 +63,20 @@ def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return X @ w + b
 
 
+def _squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """:func:`squared_loss` without checks: :func:`train`'s default loss, whose overflow is a
+    divergence (reported by train's policy), not bad input."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
 def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per-example squared loss ``(y_hat - y)**2 / 2`` (note the 1/2, as in d2l).
 
     ``y`` is reshaped to ``y_hat``'s shape, so it must have as many entries; both are finite
-    real floating tensors (``TypeError``/``ValueError`` otherwise).
+    real floating tensors (``TypeError``/``ValueError`` otherwise).  A ``ValueError`` also
+    when the square overflows (``|y_hat - y|`` above about ``1e154`` in float64): finite
+    input never gives an infinite loss silently.  (:func:`train` computes its default loss
+    unchecked and reports such an overflow as a divergence.)
     """
     check_finite_tensor("y_hat", y_hat)
     check_finite_tensor("y", y)
@@ -77,7 +85,13 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             f"y must have as many entries as y_hat ({y_hat.numel()}, shape "
             f"{tuple(y_hat.shape)}), got {y.numel()} (shape {tuple(y.shape)})"
         )
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+    out = _squared_loss(y_hat, y)
+    if not bool(torch.isfinite(out.detach()).all()):
+        raise ValueError(
+            f"the squared loss overflows {y_hat.dtype}: y_hat - y is too large (some |y_hat - y|"
+            f" = {float((y_hat.detach() - y.detach().reshape(y_hat.shape)).abs().max()):.3g})"
+        )
+    return out
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
@@ -117,8 +131,56 @@ def evaluate_loss(
     The same number as d2l's ``evaluate_loss(net, data_iter, loss)`` computes from an
     iterator over ``(X, y)``, but taking the tensors themselves (it is *not* a drop-in
     replacement: the signature differs).
+
+    Raises ``TypeError``/``ValueError`` unless ``net`` and ``loss`` are callable, ``X`` is a
+    finite real floating tensor of at least one dimension and ``y`` a tensor (finite if
+    floating) with as many rows as ``X``; and when the mean loss is not finite (a net or a
+    loss that overflows on these X and y).
     """
+    _check_callable("net", net)
+    _check_callable("loss", loss)
+    _check_set("X", "y", X, y)
+    if loss is squared_loss:  # its checks here, its overflow below (naming X and y)
+        if not y.is_floating_point():
+            raise TypeError(f"y must be a real floating tensor for squared_loss, got {y.dtype}")
+        loss = _squared_loss
+    value = _evaluate_loss(net, X, y, loss)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"the mean loss of net on X and y is {value}: not finite (the net's output or the "
+            "loss overflows on these X and y)"
+        )
+    return value
+
+
+@torch.no_grad()
+def _evaluate_loss(net: Callable, X: torch.Tensor, y: torch.Tensor, loss: Loss) -> float:
+    """:func:`evaluate_loss` unchecked (train's divergence policy judges the value)."""
     return float(loss(net(X), y).mean())
+
+
+def _check_callable(name: str, value: object, *, optional: bool = False) -> None:
+    if (value is not None or not optional) and not callable(value):
+        accepted = "callable or None" if optional else "callable"
+        raise TypeError(f"{name} must be {accepted}, got {type(value).__name__} {value!r}")
+
+
+def _check_set(name_x: str, name_y: str, X: object, y: object) -> None:
+    """``X`` a finite real floating tensor (>= 1-d), ``y`` a tensor with as many rows."""
+    X = check_finite_tensor(name_x, X)
+    if X.ndim == 0:
+        raise ValueError(f"{name_x} must have a row per example (>= 1-d), got a 0-d tensor")
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"{name_y} must be a torch.Tensor, got {type(y).__name__}")
+    if y.is_floating_point():
+        check_finite_tensor(name_y, y)
+    elif y.is_complex():
+        raise TypeError(f"{name_y} must be real, got dtype {y.dtype}")
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{name_y} must have as many rows as {name_x} ({X.shape[0]}), got shape "
+            f"{tuple(y.shape)}"
+        )
 
 
 @dataclass
@@ -168,12 +230,19 @@ def _sgd_update(params: Sequence[torch.Tensor], lr: float) -> None:
             p -= lr * p.grad
 
 
-def _bad_batch(X: object, y: object) -> str | None:
-    """Name the part of a batch that holds NaN or inf, if any."""
-    for name, t in (("X", X), ("y", y)):
+def _bad_batch(batch: object) -> str | None:
+    """What is wrong with a batch of ``train_iter``: not an ``(X, y)`` pair of tensors, or
+    NaN/inf in X or y; None if nothing."""
+    if (
+        not isinstance(batch, tuple | list)
+        or len(batch) != 2
+        or not all(isinstance(t, torch.Tensor) for t in batch)
+    ):
+        return f"not a pair (X, y) of tensors (got {type(batch).__name__})"
+    for name, t in zip(("X", "y"), batch, strict=True):
         if isinstance(t, torch.Tensor) and t.is_floating_point():
             if not bool(torch.isfinite(t).all()):
-                return name
+                return f"the data is bad, not the learning rate: NaN or inf in {name}"
     return None
 
 
@@ -204,9 +273,38 @@ def train(
     ``torch.utils.data.DataLoader`` such as :func:`weightreg.data.load_array`'s), not a
     one-shot iterator or generator.  Raises ``ValueError`` for an empty ``train_iter``, an
     epoch without batches, a name used both in ``eval_data`` and in ``record``, and
-    non-finite data; :class:`TrainingDiverged` as the module says.
+    non-finite data; ``TypeError``/``ValueError`` naming the argument for other bad arguments
+    (a ``net``, ``loss``, ``update`` or ``penalty`` that is not callable, an ``optimizer``
+    that is not a ``torch.optim.Optimizer``, ``eval_data`` or ``record`` that is not a dict
+    of the right values, a batch that is not an ``(X, y)`` pair of tensors);
+    :class:`~weightreg.divergence.TrainingDiverged` as the module says.
     """
+    _check_callable("net", net)
+    if isinstance(params, torch.Tensor | str) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"params must be a list of tensors with requires_grad=True, got {type(params).__name__}"
+        )
+    if isinstance(train_iter, str | bytes) or not isinstance(train_iter, Iterable):
+        raise TypeError(
+            "train_iter must be a re-iterable of (X, y) batches (a list, or a DataLoader), got "
+            f"{type(train_iter).__name__}"
+        )
     num_epochs = check_positive_int("num_epochs", num_epochs)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}"
+        )
+    _check_callable("update", update, optional=True)
+    _check_callable("loss", loss)
+    _check_callable("penalty", penalty, optional=True)
+    if eval_data is not None and not isinstance(eval_data, Mapping):
+        raise TypeError(
+            f"eval_data must be a dict of name -> (X, y) or None, got {type(eval_data).__name__}"
+        )
+    if record is not None and not isinstance(record, Mapping):
+        raise TypeError(
+            f"record must be a dict of name -> callable or None, got {type(record).__name__}"
+        )
     params = list(params)
     if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
         raise ValueError("params must be a non-empty list of tensors with requires_grad=True")
@@ -216,7 +314,7 @@ def train(
         if lr is None:
             raise ValueError("lr is required when no optimizer is given")
         lr = check_positive("lr", lr)
-        update = update or _sgd_update
+        update = _sgd_update if update is None else update
     if isinstance(train_iter, Iterator) and num_epochs > 1:
         raise TypeError(
             "train_iter is a one-shot iterator: it would be exhausted after the first epoch. "
@@ -229,10 +327,18 @@ def train(
         raise ValueError(
             f"eval_data and record both use the name(s) {clash}: each curve needs its own name"
         )
-    for name, (X, y) in eval_data.items():
-        check_finite_tensor(f"eval_data[{name!r}][0]", X)
-        if isinstance(y, torch.Tensor) and y.is_floating_point():
-            check_finite_tensor(f"eval_data[{name!r}][1]", y)
+    for name, pair in eval_data.items():
+        if not isinstance(name, str):
+            raise TypeError(f"the names of eval_data must be str, got {name!r}")
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise TypeError(f"eval_data[{name!r}] must be a pair (X, y), got {pair!r}")
+        _check_set(f"eval_data[{name!r}][0]", f"eval_data[{name!r}][1]", *pair)
+    for name, fn in record.items():
+        if not isinstance(name, str):
+            raise TypeError(f"the names of record must be str, got {name!r}")
+        _check_callable(f"record[{name!r}]", fn)
+    if loss is squared_loss:  # unchecked: an overflow is a divergence, judged below
+        loss = _squared_loss
     history = History(curves={name: [] for name in [*eval_data, *record]})
     hint = f"lr={lr}" if optimizer is None else "the optimizer's lr"
     limit = None
@@ -246,14 +352,13 @@ def train(
 
     for epoch in range(num_epochs):
         steps = 0
-        for step, (X, y) in enumerate(train_iter):
+        for step, batch in enumerate(train_iter):
             steps += 1
-            bad = _bad_batch(X, y)
+            bad = _bad_batch(batch)
             if bad is not None:
-                raise ValueError(
-                    f"the data is bad, not the learning rate: batch {step + 1} of epoch "
-                    f"{epoch + 1} has NaN or inf in {bad}"
-                )
+                error = ValueError if bad.startswith("the data") else TypeError
+                raise error(f"batch {step + 1} of epoch {epoch + 1} of train_iter: {bad}")
+            X, y = batch
             objective = loss(net(X), y).mean()
             if penalty is not None:
                 objective = objective + penalty()
@@ -286,7 +391,7 @@ def train(
                 "(weightreg.data.load_array)"
             )
         for name, (X, y) in eval_data.items():
-            value = evaluate_loss(net, X, y, loss)
+            value = _evaluate_loss(net, X, y, loss)
             if not math.isfinite(value) or value > limit:
                 raise diverged(f"in epoch {epoch + 1} (loss on {name!r})", value)
             history.curves[name].append(value)

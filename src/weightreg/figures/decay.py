@@ -18,6 +18,8 @@ from matplotlib.axes import Axes
 from matplotlib.collections import QuadMesh
 
 from ..optim_sweep import SweepResult
+from ..plotting import _check_str
+from ..validation import check_bool, check_nonnegative, check_real
 
 __all__ = ["sweep_heatmap", "trajectory_panel"]
 
@@ -36,6 +38,64 @@ def _edges(values: np.ndarray) -> np.ndarray:
     step = np.diff(logs)
     mids = logs[:-1] + step / 2
     return 10 ** np.concatenate([[logs[0] - step[0] / 2], mids, [logs[-1] + step[-1] / 2]])
+
+
+def _check_axes(ax: object) -> Axes:
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
+
+
+def _point(name: str, value: object) -> np.ndarray:
+    """A finite real 2-d point: a pair of numbers."""
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} must be a point (x, y), got {value!r}")
+    return np.array([check_real(f"{name}[{i}]", _py(v)) for i, v in enumerate(value)])
+
+
+def _py(value: object) -> object:
+    """A NumPy or 0-d torch float as a Python float (other values unchanged)."""
+    if isinstance(value, np.floating | np.integer) or (
+        isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point()
+    ):
+        return float(value)
+    return value
+
+
+def _check_path(name: str, value: object) -> np.ndarray:
+    """A finite real array of shape ``(steps, 2)``, steps >= 1."""
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            raise TypeError(f"{name} must be a real floating tensor, got {value.dtype}")
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must be a real tensor or array of shape (steps, 2), got {value!r}")
+    if value.ndim != 2 or value.shape[1] != 2 or value.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (steps, 2), steps >= 1, got {value.shape}")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return value
+
+
+def _check_contour(contour: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not isinstance(contour, tuple | list) or len(contour) != 3:
+        raise TypeError(f"contour must be a tuple (W1, W2, Z) of arrays, got {contour!r}")
+    arrays = []
+    for part, value in zip(("W1", "W2", "Z"), contour, strict=True):
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        value = np.asarray(value) if isinstance(value, np.ndarray | list) else value
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
+            raise TypeError(f"contour's {part} must be a real array, got {type(value).__name__}")
+        arrays.append(value)
+    if not arrays[0].shape == arrays[1].shape == arrays[2].shape or arrays[0].ndim != 2:
+        raise ValueError(
+            "contour's W1, W2 and Z must be 2-d arrays of one shape, got shapes "
+            f"{[a.shape for a in arrays]}"
+        )
+    if not (np.isfinite(arrays[0]).all() and np.isfinite(arrays[1]).all()):
+        raise ValueError("contour's W1 and W2 must contain only finite values")
+    return arrays[0], arrays[1], arrays[2]
 
 
 def sweep_heatmap(
@@ -62,7 +122,20 @@ def sweep_heatmap(
     :meth:`~weightreg.optim_sweep.SweepResult.ridge_fit`: its slope on the plot is
     ``result.ridge_slope(within)``, plus 1 with ``per_step=True`` (``log(lr * decay) =
     log(lr) + log(decay)``).  Returns the mesh (for a colour bar).
+
+    Raises ``TypeError``/``ValueError`` for an ``ax`` that is not an Axes, a ``result`` that
+    is not a :class:`~weightreg.optim_sweep.SweepResult`, non-str labels, a non-bool
+    ``per_step``, a non-finite ``vmin``/``vmax`` or ``within < 0``.
     """
+    _check_axes(ax)
+    if not isinstance(result, SweepResult):
+        raise TypeError(f"result must be a SweepResult (from sweep()), got {type(result).__name__}")
+    _check_str("title", title, optional=True)
+    _check_str("ylabel", ylabel)
+    check_bool("per_step", per_step)
+    vmin = None if vmin is None else check_real("vmin", vmin)
+    vmax = None if vmax is None else check_real("vmax", vmax)
+    within = check_nonnegative("within", within)
     err = np.ma.masked_invalid(result.mean_error())
     X, Y = np.meshgrid(_edges(result.lrs), _edges(result.weight_decays), indexing="ij")
     if per_step:
@@ -113,20 +186,41 @@ def trajectory_panel(
 
     ``targets`` maps a label to a point drawn as a cross (for example a closed-form
     limit); ``contour`` is ``(W1, W2, Z)`` drawn as light level sets behind the paths.
-    The axis labels default to :math:`w_1` and :math:`w_2`.
+    The axis labels default to :math:`w_1` and :math:`w_2`.  Raises ``TypeError``/``ValueError``
+    for an ``ax`` that is not an Axes, an empty ``paths``, a path that is not a finite real
+    ``(steps, 2)`` array, a target that is not a finite point, a ``contour`` that is not three
+    2-d arrays of one shape, and labels that are not str.
     """
+    _check_axes(ax)
+    if not isinstance(paths, dict):
+        raise TypeError(f"paths must be a dict of label -> (steps, 2) array, got {paths!r}")
+    if not paths:
+        raise ValueError("paths must not be empty (nothing to draw)")
+    checked = {}
+    for name, path in paths.items():
+        checked[_check_str("a key of paths", name)] = _check_path(f"paths[{name!r}]", path)
+    points = {}
+    if targets is not None:
+        if not isinstance(targets, dict):
+            raise TypeError(f"targets must be a dict of label -> (x, y) or None, got {targets!r}")
+        for name, point in targets.items():
+            points[_check_str("a key of targets", name)] = _point(f"targets[{name!r}]", point)
+    if contour is not None:
+        contour = _check_contour(contour)
+    _check_str("xlabel", xlabel, optional=True)
+    _check_str("ylabel", ylabel, optional=True)
+    _check_str("title", title, optional=True)
     xlabel = r"$w_1$" if xlabel is None else xlabel
     ylabel = r"$w_2$" if ylabel is None else ylabel
     if contour is not None:
         ax.contour(*contour, levels=12, colors="0.8", linewidths=0.8)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for (name, path), color in zip(paths.items(), colors, strict=False):
-        path = np.asarray(path)
+    for (name, path), color in zip(checked.items(), colors, strict=False):
         ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.4, label=name)
         ax.plot(path[-1, 0], path[-1, 1], "o", color=color, ms=5)
-    for name, point in (targets or {}).items():
+    for name, point in points.items():
         ax.plot([point[0]], [point[1]], "x", color="k", ms=9, mew=2)
-        ax.annotate(name, point, textcoords="offset points", xytext=(6, 6), fontsize=9)
+        ax.annotate(name, tuple(point), textcoords="offset points", xytext=(6, 6), fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
