@@ -183,7 +183,9 @@ def test_each_frame_is_drawn_once_with_its_own_values():
 def test_the_frame_limit_counts_combinations(monkeypatch, shape, ok):
     """Up to MAX_FRAMES combinations of all the controls render; one more is refused."""
     rendered = []
-    monkeypatch.setattr(widgets, "_render", lambda d, f, dpi, params: rendered.append(params) or "")
+    monkeypatch.setattr(
+        widgets, "_render", lambda d, f, dpi, params, box: (rendered.append(params) or "", box)
+    )
     controls = {f"c{i}": list(range(n)) for i, n in enumerate(shape)}
     if ok:
         assert len(explorer(draw, controls, live=False).frames) == len(rendered) == MAX_FRAMES
@@ -193,3 +195,22 @@ def test_the_frame_limit_counts_combinations(monkeypatch, shape, ok):
         ):
             explorer(draw, controls, live=False)
         assert rendered == []
+
+
+def test_frames_share_one_size_and_keep_what_sticks_out():
+    """Every frame is saved with one box: the figure's extent plus what the first frame draws
+    outside it (here a label left of the figure), so scrubbing never changes the image size."""
+
+    def wide(fig, k):
+        ax = fig.add_axes((0.0, 0.1, 1.0, 0.8))
+        ax.set_ylabel("a label outside the figure " * k)
+        ax.plot([0, 1], [0, k])
+
+    e = explorer(wide, {"k": [1, 2]}, figsize=(4.0, 3.0), dpi=50, live=False)
+    sizes = {
+        (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
+        for png in (base64.b64decode(f) for f in e.frames.values())
+    }
+    assert len(sizes) == 1
+    width, height = sizes.pop()
+    assert width > 4 * 50 and height >= 3 * 50  # the outside label is kept, nothing cropped

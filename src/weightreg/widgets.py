@@ -94,15 +94,31 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _render(draw: Draw, figsize: tuple[float, float], dpi: int, params: dict[str, Any]) -> str:
+def _render(
+    draw: Draw, figsize: tuple[float, float], dpi: int, params: dict[str, Any], box: Any
+) -> tuple[str, Any]:
+    """Draw one frame; return it as base64 PNG, and the box (inches) it was saved with.
+
+    ``box=None`` (the first frame of an explorer) computes the box: the union of the figure's
+    own extent and the padded tight bounding box of its artists, so that nothing inside the
+    figure is ever cropped and what sticks out of the first frame is kept. The later frames
+    are saved with that same box: all frames have the same size (steady when scrubbing), and
+    each is laid out once, where ``bbox_inches="tight"`` lays every frame out twice.
+    """
+    from matplotlib.transforms import Bbox
+
     fig = plt.figure(figsize=figsize)
     try:
         draw(fig, **params)
+        if box is None:
+            fig.draw_without_rendering()
+            tight = fig.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
+            box = Bbox.union([tight, Bbox.from_bounds(0, 0, *fig.get_size_inches())])
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches=box)
     finally:
         plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return base64.b64encode(buf.getvalue()).decode("ascii"), box
 
 
 _SCRIPT = """
@@ -243,9 +259,10 @@ def explorer(
     if live:
         return _live(draw, controls, start, figsize)
     frames = {}
+    box = None
     for idx in itertools.product(*(range(len(v)) for v in controls.values())):
         params = {n: controls[n][i] for n, i in zip(controls, idx, strict=True)}
-        frames[",".join(map(str, idx))] = _render(draw, figsize, dpi, params)
+        frames[",".join(map(str, idx))], box = _render(draw, figsize, dpi, params, box)
     return StaticExplorer(frames, controls, start, title)
 
 
