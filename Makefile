@@ -27,15 +27,16 @@ EXEC_INPUTS := requirements.txt requirements-nodeps.txt $(wildcard src/weightreg
 
 install: $(STAMP) $(MATHJAX)
 
+# After installing: rfc3987-syntax, an optional format checker of jsonschema (pulled in by
+# jupyter-events' extras), compiles a grammar when imported: 3-7 s in every kernel whose first
+# glue() imports nbformat. jsonschema runs without it (it skips that format); nothing we use
+# needs it, so it is uninstalled.
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	# rfc3987-syntax, an optional format checker of jsonschema (pulled in by jupyter-events'
-	# extras), compiles a grammar when imported: 3-7 s in every kernel whose first glue()
-	# imports nbformat. jsonschema runs without it (it skips that format); nothing we use needs it.
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
 
