@@ -1402,6 +1402,43 @@ def _squared_loss():
     return squared_loss
 
 
+# weightreg.claims: tensors or NumPy arrays (both are results a chapter holds)
+KINDS["array"] = dataclasses.replace(
+    KINDS["tensor"],
+    bad=lambda base: [v for v in KINDS["tensor"].bad(base) if not isinstance(v, np.ndarray)],
+)
+KINDS["array_vector"] = dataclasses.replace(
+    KINDS["vector"],
+    bad=lambda base: [v for v in KINDS["vector"].bad(base) if not isinstance(v, np.ndarray)],
+)
+KINDS["axes_names|None"] = Kind(
+    bad=lambda base: ["ab", ["lr"], ["lr", 2], 5, ["a", "b", "c"]], draw=lambda base: st.integers()
+)
+KINDS["name_pair"] = Kind(
+    bad=lambda base: ["AB", ("A",), ("A", 1), None, ["A", "B"]], draw=lambda base: st.integers()
+)
+
+
+def _grid() -> torch.Tensor:
+    g = torch.ones(3, 3, dtype=torch.float64)
+    g[1, 1] = 0.0
+    return g
+
+
+REGISTRY["weightreg.claims.best_inside_grid"] = entry(
+    lambda: ((_grid(),), {"minimize": True, "axes_names": ["lr", "decay"]}),
+    values="array",
+    minimize="bool",
+    axes_names="axes_names|None",
+)
+REGISTRY["weightreg.claims.difference_exceeds_spread"] = entry(
+    lambda: ((f64(2.0, 2.1, 1.9, 2.05, 1.95), f64(1.0, 1.1, 0.9, 1.05, 0.95)), {}),
+    a="array_vector",
+    b="array_vector",
+    labels="name_pair",
+    min_draws="int>=1",
+)
+
 # Modules under rewrite (issue 10): a public callable that cannot be registered yet is listed
 # here by name, so that nothing goes unregistered silently; a test fails if a name here no
 # longer exists (remove it, and register what replaced it).  Empty now: keep the mechanism.

@@ -13,6 +13,7 @@ Foundations
   * :mod:`weightreg.divergence`: when a run has diverged, and what every trainer does then;
   * :mod:`weightreg.seeding`: one call that makes a chapter reproducible; independent streams;
   * :mod:`weightreg.validation`: argument checks with messages that name the argument;
+  * :mod:`weightreg.claims`: asserting "best inside its grid" and "difference above spread";
   * :mod:`weightreg.plotting`: the book's figure style and shared plots;
   * :mod:`weightreg.widgets`: explorers that are live in Jupyter and scrubbable in HTML.
 Penalties
