@@ -10,6 +10,8 @@ convention (:func:`weightreg.penalties.prox_lk`), one divergence policy
 Foundations
   * :mod:`weightreg.data`: the d2l high-dimensional regression problem, loaders, scikit-learn sets;
   * :mod:`weightreg.train`: the one training loop for a single model, losses;
+  * :mod:`weightreg.baseline`: the baseline's references: null model, minimum-norm interpolant,
+    the start's null-space part;
   * :mod:`weightreg.divergence`: when a run has diverged, and what every trainer does then;
   * :mod:`weightreg.seeding`: one call that makes a chapter reproducible; independent streams;
   * :mod:`weightreg.validation`: argument checks with messages that name the argument;
