@@ -8,19 +8,23 @@ what is wrong without giving the answer.  A correct function prints one line.
 One module per part of the book; every check is re-exported here.
 """
 
-from . import baseline, constraints, lk, lk_family, optim
+from . import adamw, baseline, constraints, lk, lk_family, optim, sparse
 from ._core import CheckFailed
+from .adamw import *  # noqa: F403
 from .baseline import *  # noqa: F403
 from .constraints import *  # noqa: F403
 from .lk import *  # noqa: F403
 from .lk_family import *  # noqa: F403
 from .optim import *  # noqa: F403
+from .sparse import *  # noqa: F403
 
 __all__ = [
     "CheckFailed",
+    *adamw.__all__,
     *baseline.__all__,
     *constraints.__all__,
     *lk.__all__,
     *lk_family.__all__,
     *optim.__all__,
+    *sparse.__all__,
 ]
