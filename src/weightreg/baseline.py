@@ -44,7 +44,9 @@ def _check_xy(X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
     if X.dim() != 2:
         raise ValueError(f"X must have shape (n, d), got {tuple(X.shape)}")
     if y.numel() != X.shape[0]:
-        raise ValueError(f"y must have n = {X.shape[0]} entries (one per row of X), got {y.numel()}")
+        raise ValueError(
+            f"y must have n = {X.shape[0]} entries (one per row of X), got {y.numel()}"
+        )
     if y.dtype != X.dtype:
         raise TypeError(f"y must have X's dtype {X.dtype}, got {y.dtype}")
     return X, y.reshape(-1)
