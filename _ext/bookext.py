@@ -18,6 +18,14 @@
   lose their cached execution and are read (so executed) again whenever another page's
   source, ``_toc.yml`` or a file of ``tools/`` changes, and only then: a chapter edit
   re-executes that chapter and this page.
+* **Time estimates from one source.** A chapter's overview writes ``{chapter-time}`45```: its
+  reading time. The role renders "about 45 minutes, plus E for the exercises", E summed from
+  the ``Time: NN min`` of the page's exercises (``tools/homework.py`` parses both). The
+  preface's ``{book-time}`range``` renders the shortest and longest chapter (reading plus
+  exercises) of the whole book, and the instructor page's table uses the same numbers.
+* **One citation style.** The text cites author-year (``bibtex_reference_style: author_year``);
+  the bibliography's labels are author-year too (the pybtex style ``wr_authoryear`` registered
+  here: "Hanson and Pratt 1988", "Zhang et al. 2023"), entries sorted by author and year.
 * **The API page.** Headings in docstrings (``Conventions`` underlined) become rubrics. The
   directive ``{weightreg-api}`` documents one module of
   :mod:`weightreg` per line of its body, in a section of its own that first links the
@@ -148,6 +156,97 @@ def _forget_execution(env: object, srcdir: Path, docname: str) -> None:
     for record in cache.list_cache_records():
         if Path(record.uri).resolve() in sources:
             cache.remove_cache(record.pk)
+
+
+# --- time estimates -------------------------------------------------------------------------
+
+
+def _homework(srcdir: Path | str):
+    tools = str(Path(srcdir) / "tools")
+    import sys
+
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return importlib.import_module("homework")
+
+
+def chapter_time_text(srcdir: Path | str, docname: str, reading: str) -> str:
+    """What ``{chapter-time}`reading``` renders on page ``docname``."""
+    if not reading.strip().isdigit() or int(reading) <= 0:
+        raise ValueError(f"chapter-time takes the reading time in whole minutes, got {reading!r}")
+    chapter = _homework(srcdir).read_chapter(Path(srcdir), docname)
+    if chapter.minutes:
+        return f"about {int(reading)} minutes, plus {chapter.minutes} for the exercises"
+    return f"about {int(reading)} minutes"
+
+
+def book_time_text(srcdir: Path | str) -> str:
+    """What ``{book-time}`range``` renders: the shortest and longest chapter, all included."""
+    homework = _homework(srcdir)
+    low, high = homework.time_range(homework.book_chapters(Path(srcdir)))
+    return f"{low} to {high} minutes, exercises included"
+
+
+def _time_role(kind: str):
+    def role(name, rawtext, text, lineno, inliner, options=None, content=None):
+        env = inliner.document.settings.env
+        try:
+            if kind == "chapter":
+                out = chapter_time_text(env.srcdir, env.docname, text)
+            else:
+                out = book_time_text(env.srcdir)
+        except Exception as exc:  # noqa: BLE001 - reported as a build error at the role
+            msg = inliner.reporter.error(f"{name}: {exc}", line=lineno)
+            return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+        return [nodes.Text(out)], []
+
+    return role
+
+
+# --- one citation style ---------------------------------------------------------------------
+
+
+def _last_names(person: object) -> str:
+    names = [*person.prelast_names, *person.last_names]
+    return " ".join(names).replace("{", "").replace("}", "")
+
+
+def author_year_label(entry: object) -> str:
+    """The bibliography label of a pybtex entry in the text's style: "Hanson and Pratt 1988"."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    year = entry.fields.get("year", "n.d.")
+    if not people:
+        who = entry.fields.get("title", entry.key).split(":")[0]
+    elif len(people) == 1:
+        who = _last_names(people[0])
+    elif len(people) == 2:
+        who = f"{_last_names(people[0])} and {_last_names(people[1])}"
+    else:
+        who = f"{_last_names(people[0])} et al."
+    return f"{who} {year}"
+
+
+def _register_citation_style() -> None:
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.unsrt import Style as Unsrt
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            labels = [author_year_label(entry) for entry in sorted_entries]
+            counts = {label: labels.count(label) for label in labels}
+            seen: dict[str, int] = {}
+            for label in labels:
+                # Two works of the same authors and year: 2021a, 2021b.
+                seen[label] = seen.get(label, 0) + 1
+                yield label if counts[label] == 1 else f"{label}{chr(ord('a') + seen[label] - 1)}"
+
+    class AuthorYearStyle(Unsrt):
+        default_label_style = "wr_authoryear"
+        default_sorting_style = "author_year_title"
+
+    register_plugin("pybtex.style.labels", "wr_authoryear", AuthorYearLabels, force=True)
+    register_plugin("pybtex.style.formatting", "wr_authoryear", AuthorYearStyle, force=True)
 
 
 # --- math in the bibliography --------------------------------------------------------------
@@ -289,5 +388,8 @@ def setup(app: Sphinx) -> dict:  # noqa: D103
     app.connect("html-page-context", _check_offline_assets, priority=900)
     app.add_post_transform(BibliographyMath)
     app.add_directive("weightreg-api", WeightregApi)
+    _register_citation_style()
+    app.add_role("chapter-time", _time_role("chapter"))
+    app.add_role("book-time", _time_role("book"))
     app.connect("autodoc-process-docstring", _headings_to_rubrics)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1656,3 +1656,62 @@ def summarize(outcomes: list[Outcome]) -> dict[str, dict[str, int]]:
             counts = table.setdefault(row, {CLEAR: 0, UNCLEAR: 0, SILENT: 0, OK: 0})
             counts[o.outcome] += 1
     return dict(sorted(table.items(), key=lambda kv: (kv[0] == "total", kv[0])))
+
+
+# weightreg.baseline: one regression split, a start of its d weights
+def _regression_split():
+    from weightreg.data import high_dim_regression
+
+    return high_dim_regression(num_inputs=6, n_train=3, n_test=4, dtype=_F64)
+
+
+def _regression_split_bads(base) -> list[Any]:
+    from weightreg.data import Split
+
+    X, y, Xt, yt = base.X_train, base.y_train, base.X_test, base.y_test
+    nan = X.clone()
+    nan[0, 0] = NAN
+    return [
+        None,
+        "split",
+        (X, y),
+        Split(nan, y, Xt, yt),
+        Split(X, y.to(torch.float32), Xt, yt),
+        Split(X, y[:-1], Xt, yt),
+        Split(X, y, Xt[:, :2], yt),
+        Split(X, y, Xt, yt[:-1]),
+        Split(X.to(torch.complex128), y, Xt, yt),
+    ]
+
+
+KINDS["regression_split"] = Kind(
+    bad=_regression_split_bads, draw=lambda base: _texts | st.floats() | st.none()
+)
+REGISTRY["weightreg.baseline.min_norm_interpolant"] = entry(
+    lambda: ((_regression_split().X_train, _regression_split().y_train), {"bias_in_norm": True}),
+    X="tensor",
+    y="same_shape",
+    bias_in_norm="bool",
+)
+REGISTRY["weightreg.baseline.null_space_part"] = entry(
+    lambda: ((_regression_split().X_train, f64(*range(6))), {"b0": 0.5}),
+    X="tensor",
+    w0="vector",
+    b0="real",
+)
+REGISTRY["weightreg.baseline.references"] = entry(
+    lambda: ((_regression_split(),), {"w0": f64(*range(6)), "b0": 0.0}),
+    split="regression_split",
+    w0="vector|None",
+    b0="real",
+)
+KINDS["vector|None"] = dataclasses.replace(
+    KINDS["vector"], bad=lambda base: [v for v in KINDS["vector"].bad(base) if v is not None]
+)
+KINDS["control_values"] = Kind(
+    bad=lambda base: [[], "ab", None, 5, {"a": 1}], draw=lambda base: st.integers() | st.none()
+)
+REGISTRY["weightreg.widgets.categorical"] = entry(
+    lambda: ((["a", "b"],), {}),
+    values="control_values",
+)

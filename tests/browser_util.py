@@ -153,7 +153,7 @@ _EXPLORER_STATE_JS = r"""
 const root = document.querySelectorAll("div.wr-explorer")[arguments[0]];
 const img = root.querySelector("img.wr-frame");
 const outs = Array.from(root.querySelectorAll("output")).map((o) => o.textContent);
-const inputs = Array.from(root.querySelectorAll("input[type=range]")).map((i) => i.value);
+const inputs = Array.from(root.querySelectorAll("input[type=range], select")).map((i) => i.value);
 const done = arguments[arguments.length - 1];
 const finish = () => done({src: img ? img.getAttribute("src") : null,
   key: img ? img.getAttribute("data-key") : null,
@@ -276,16 +276,15 @@ def frame_problem(state: dict, frames: dict[str, str], names: list[str], labels:
 
 
 def check_explorers(driver: object, report: PageReport) -> None:
-    """Move every slider of every explorer with the keyboard: the image must change, to the
-    frame of the values the sliders now show."""
+    """Move every slider of every explorer with the keyboard, and pick the other end of every
+    drop-down list: the image must change, to the frame of the values the controls now show."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     explorers = driver.find_elements(By.CSS_SELECTOR, "div.wr-explorer")
     report.n_explorers = len(explorers)
     for i, root in enumerate(explorers):
-        sliders = root.find_elements(By.CSS_SELECTOR, "input[type=range]")
+        sliders = root.find_elements(By.CSS_SELECTOR, "input[type=range], select")
         img = root.find_elements(By.CSS_SELECTOR, "img.wr-frame")
         name = root.get_attribute("id") or f"explorer {i}"
         if not sliders or not img:
@@ -301,28 +300,45 @@ def check_explorers(driver: object, report: PageReport) -> None:
             frames = None
         for j, slider in enumerate(sliders):
             before = driver.execute_async_script(_EXPLORER_STATE_JS, i)
-            at_max = slider.get_attribute("value") == slider.get_attribute("max")
-            if slider.get_attribute("max") == slider.get_attribute("min"):
+            if slider.tag_name == "select":
+                top = str(len(slider.find_elements(By.TAG_NAME, "option")) - 1)
+                low = "0"
+            else:
+                top, low = slider.get_attribute("max"), slider.get_attribute("min")
+            at_max = slider.get_attribute("value") == top
+            if top == low:
                 continue  # a single-valued control cannot move
-            label = f"{name} slider {j} ({slider.get_attribute('aria-label')})"
+            label = f"{name} control {j} ({slider.get_attribute('aria-label')})"
             try:
-                _press(driver, slider, Keys.HOME if at_max else Keys.END)
+                _move(driver, slider, to_end=not at_max)
             except WebDriverException as exc:
-                report.add("explorers", f"{label}: a reader cannot reach the slider ({exc.msg})")
+                report.add("explorers", f"{label}: a reader cannot reach the control ({exc.msg})")
                 continue
             after = driver.execute_async_script(_EXPLORER_STATE_JS, i)
             if after["values"] == before["values"]:
-                report.add("explorers", f"{label}: the slider did not move")
+                report.add("explorers", f"{label}: the control did not move")
             elif after["src"] == before["src"]:
                 report.add("explorers", f"{label}: the image did not change")
             elif not after["width"]:
                 report.add("explorers", f"{label}: the new image does not load")
-            elif after["outputs"] == before["outputs"]:
+            elif slider.tag_name != "select" and after["outputs"] == before["outputs"]:
                 report.add("explorers", f"{label}: the value shown did not change")
             elif frames and (problem := frame_problem(after, frames, names, labels)):
                 report.add("explorers", f"{label}: {problem}")
-            # put it back, so the next slider starts from the initial frame
-            _press(driver, slider, Keys.END if at_max else Keys.HOME)
+            # put it back, so the next control starts from the initial frame
+            _move(driver, slider, to_end=at_max)
+
+
+def _move(driver: object, control: object, *, to_end: bool) -> None:
+    """Move a slider with the keyboard (End/Home), or pick a drop-down's last/first option."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.select import Select
+
+    if control.tag_name == "select":
+        choice = Select(control)
+        choice.select_by_index(len(choice.options) - 1 if to_end else 0)
+    else:
+        _press(driver, control, Keys.END if to_end else Keys.HOME)
 
 
 def check_page(driver: object, root: Path, base: str, rel: str) -> PageReport:

@@ -183,8 +183,72 @@ def test_the_instructor_page_is_configured_as_a_source_reader():
     import yaml
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert config["sphinx"]["config"]["bookext_source_readers"] == ["book/reference/instructors"]
+    readers = config["sphinx"]["config"]["bookext_source_readers"]
+    assert readers == ["book/reference/instructors", "book/preface"]
     assert "tools" in (ROOT / "book/reference/instructors.md").read_text()
+    assert "{book-time}" in (ROOT / "book/preface.md").read_text()
+
+
+_CHAPTER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# A chapter
+
+**Time**: {{chapter-time}}`{reading}`
+
+:::{{exercise}} One [derivation]
+:label: ex-one
+
+Derive it. *Time: 20 min.*
+:::
+
+:::{{exercise}} Two [code]
+:label: ex-two
+
+Write it. *Time: 15 min.*
+:::
+"""
+
+
+def _timed_book(root: Path, readings: dict[str, int]) -> None:
+    (root / "book").mkdir()
+    chapters = "".join(f"      - file: book/{name}\n" for name in readings)
+    (root / "_toc.yml").write_text(
+        f"format: jb-book\nroot: book/index\nparts:\n  - chapters:\n{chapters}"
+    )
+    (root / "book" / "index.md").write_text("# Index\n\nA chapter takes {book-time}`range`.\n")
+    for name, reading in readings.items():
+        (root / "book" / f"{name}.md").write_text(_CHAPTER.format(reading=reading))
+
+
+def test_chapter_time_adds_the_pages_exercise_minutes(tmp_path):
+    _timed_book(tmp_path, {"a": 30})
+    text = bookext.chapter_time_text(tmp_path, "book/a", "30")
+    assert text == "about 30 minutes, plus 35 for the exercises"
+    with pytest.raises(ValueError, match="whole minutes"):
+        bookext.chapter_time_text(tmp_path, "book/a", "half an hour")
+
+
+def test_book_time_is_the_range_of_chapter_totals(tmp_path):
+    _timed_book(tmp_path, {"a": 30, "b": 50})
+    assert bookext.book_time_text(tmp_path) == "65 to 85 minutes, exercises included"
+
+
+def test_the_instructor_table_shows_reading_and_total(tmp_path):
+    _timed_book(tmp_path, {"a": 30})
+    homework = bookext._homework(tmp_path)
+    chapters = homework.book_chapters(tmp_path)
+    assert chapters[0].reading == 30 and chapters[0].total == 65
+    table = homework.exercise_table(chapters)
+    assert "| *reading the chapter* | | 30 |" in table and "**65**" in table
 
 
 def test_a_stale_source_reader_loses_its_cached_execution(tmp_path):
@@ -244,3 +308,17 @@ def test_bench_reads_each_pages_time_from_the_build_log(tmp_path):
     assert lines[2].split() == ["book/a", "12.5"]
     assert "wall / sum of page times: 0.58 (target <= 0.6: met)" in text
     assert "slowest page: 30.2 s (target <= 25 s: NOT met)" in text
+
+
+def test_bibliography_labels_are_author_year_like_the_text():
+    from pybtex.database import parse_file
+    from pybtex.plugin import find_plugin
+
+    bookext._register_citation_style()
+    entries = parse_file(str(ROOT / "references.bib")).entries
+    assert bookext.author_year_label(entries["hanson1988comparing"]) == "Hanson and Pratt 1988"
+    assert bookext.author_year_label(entries["zhang2023dive"]) == "Zhang et al. 2023"
+    style = find_plugin("pybtex.style.formatting", "wr_authoryear")()
+    labels = [e.label for e in style.format_entries(entries.values())]
+    assert "Loshchilov and Hutter 2019" in labels
+    assert len(set(labels)) == len(labels)

@@ -237,6 +237,30 @@ def test_scrubbing_a_slider_shows_the_frame_drawn_for_its_value(driver, tmp_path
             assert values == [str(k_value), str(alpha_value).removesuffix(".0")]
 
 
+def _draw_kind(fig, kind, k):
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, k if kind == "up" else -k])
+
+
+def test_picking_from_a_drop_down_shows_the_frame_drawn_for_its_value(driver, tmp_path):
+    """A categorical control is a drop-down list; picking an option shows that option's frame."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    controls = {"kind": ["up", "down"], "k": [1, 2]}
+    page = explorer(_draw_kind, controls, title="pick", live=False)._repr_html_()
+    (tmp_path / "pick.html").write_text(
+        HEAD.format(title="pick", mathjax="", body=page), encoding="utf-8"
+    )
+    with serve(tmp_path) as base:
+        driver.get(base + "pick.html")
+        (kind,) = driver.find_elements(By.CSS_SELECTOR, "div.wr-explorer select")
+        Select(kind).select_by_visible_text("down")
+        shown = driver.find_element(By.CSS_SELECTOR, "img.wr-frame").get_attribute("src")
+        alone = explorer(_draw_kind, {"kind": ["down"], "k": [1]}, live=False)
+        assert shown == "data:image/png;base64," + alone.frames["0,0"]
+
+
 # --- the book ----------------------------------------------------------------------------
 
 

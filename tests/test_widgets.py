@@ -132,6 +132,42 @@ def test_live_face_is_an_ipywidgets_box():
     assert [s.description for s in sliders] == ["k", "alpha"]
 
 
+def draw_method(fig, method, k):
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, k if method == "prox" else -k])
+    ax.set_title(f"{method} {k}")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([1, 2.5], False), (["prox", "gradient"], True), ([True, False], True), ([1, "a"], True)],
+)
+def test_categorical_is_anything_but_plain_numbers(values, expected):
+    assert widgets.categorical(values) is expected
+
+
+def test_categorical_controls_are_drop_down_lists_in_html():
+    e = explorer(draw_method, {"method": ["gradient", "prox"], "k": [1, 2]}, live=False)
+    page = parse(e._repr_html_())
+    selects = [a for t, a in page.tags if t == "select"]
+    assert [s["data-name"] for s in selects] == ["method"]
+    options = [(a["value"], "selected" in a) for t, a in page.tags if t == "option"]
+    assert options == [("0", True), ("1", False)]
+    sliders = [a for t, a in page.tags if t == "input"]
+    assert [s["data-name"] for s in sliders] == ["k"]
+    # one output per control, in control order, so the script addresses them alike
+    assert len([a for t, a in page.tags if t == "output"]) == 2
+    assert 'querySelectorAll("input[type=range], select")' in page.scripts[0]
+
+
+def test_live_categorical_control_is_a_dropdown():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    box = explorer(draw_method, {"method": ["gradient", "prox"], "k": [1, 2]}, live=True)
+    kinds = [type(c).__name__ for c in box.children[:2]]
+    assert kinds == ["Dropdown", "SelectionSlider"]
+    assert box.children[0].value == "gradient"
+
+
 @pytest.mark.parametrize(
     ("controls", "initial", "error", "match"),
     [

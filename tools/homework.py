@@ -41,6 +41,7 @@ __all__ = [
     "CHECK_TAG",
     "END",
     "KINDS",
+    "READING",
     "RAISES_TAG",
     "SOLUTION_TAG",
     "STUB_MARKER",
@@ -63,6 +64,7 @@ __all__ = [
     "read_chapter",
     "read_page",
     "strip_solution_blocks",
+    "time_range",
     "student_notebook",
     "stub_solution",
     "toc_docnames",
@@ -92,6 +94,10 @@ _DIRECTIVE = re.compile(r"^\s*\{(?P<name>[\w:.-]+)\}\s*(?P<arg>.*?)\s*$")
 _LITERAL_DIRECTIVES = {"code-block", "code", "sourcecode", "code-cell", "math", "raw", "eval-rst"}
 _KIND = re.compile(r"\s*\[(?P<kind>[a-z]+)\]\s*$")
 _TIME = re.compile(r"Time:\s*(?P<minutes>\d+)\s*min", re.IGNORECASE)
+READING = re.compile(r"\{chapter-time\}`(?P<minutes>\d+)`")
+"""A chapter's reading time, the one source of every time estimate of the book: the
+overview's ``**Time**: {chapter-time}`45```, which the book's Sphinx extension renders with
+the exercise minutes of the page added."""
 _CHECK_CALL = re.compile(r"\bcheck\.(?P<name>[A-Za-z_]\w*)\s*\(")
 _GATED = {"solution-start", "solution-end", "exercise-start", "exercise-end"}
 
@@ -446,11 +452,18 @@ class Chapter:
     solution_cells: int
     checks: tuple[str, ...] = field(default=())
     """Self-checks called by the chapter's check cells, in order."""
+    reading: int | None = None
+    """Reading time in minutes, from the overview's ``{chapter-time}`NN``` (:data:`READING`)."""
 
     @property
     def minutes(self) -> int:
         """Total time estimate of the exercises (exercises without one count 0)."""
         return sum(e.minutes or 0 for e in self.exercises)
+
+    @property
+    def total(self) -> int:
+        """Reading time plus exercise time, in minutes (no reading time counts 0)."""
+        return (self.reading or 0) + self.minutes
 
 
 def read_chapter(root: Path, docname: str) -> Chapter:
@@ -458,6 +471,7 @@ def read_chapter(root: Path, docname: str) -> Chapter:
     nb = read_page(page_path(root, docname))
     title, exercises, solutions, checks = docname, [], [], []
     stub = False
+    reading = None
     n_solutions = 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -465,6 +479,9 @@ def read_chapter(root: Path, docname: str) -> Chapter:
                 m = re.search(r"^#\s+(.+)$", cell.source, re.MULTILINE)
                 title = m.group(1).strip() if m else title
             stub = stub or STUB_MARKER in cell.source
+            times = READING.findall(cell.source)
+            if times and reading is None:
+                reading = int(times[0])
             exercises += parse_exercises(cell.source, docname)
             solutions += parse_solutions(cell.source, docname)
         elif cell.cell_type == "code":
@@ -472,8 +489,23 @@ def read_chapter(root: Path, docname: str) -> Chapter:
             if CHECK_TAG in _tags(cell):
                 checks += check_calls(cell.source)
     return Chapter(
-        docname, title, stub, tuple(exercises), tuple(solutions), n_solutions, tuple(checks)
+        docname,
+        title,
+        stub,
+        tuple(exercises),
+        tuple(solutions),
+        n_solutions,
+        tuple(checks),
+        reading,
     )
+
+
+def time_range(chapters: list[Chapter]) -> tuple[int, int]:
+    """Shortest and longest total time (reading plus exercises) of the written chapters."""
+    totals = [ch.total for ch in chapters if not ch.stub and ch.reading]
+    if not totals:
+        raise HomeworkError("no written chapter states its reading time ({chapter-time}`NN`)")
+    return min(totals), max(totals)
 
 
 def book_chapters(root: Path) -> list[Chapter]:
@@ -509,7 +541,8 @@ def available_checks() -> dict[str, Callable[..., Any]]:
 def exercise_table(chapters: list[Chapter]) -> str:
     """A MyST table of every exercise: chapter, exercise (a reference), kind, minutes.
 
-    A last row per chapter gives its total; chapters still being written are listed as such.
+    A first row per chapter gives its reading time and a last row its total (reading plus
+    exercises); chapters still being written are listed as such.
     """
     rows = ["| Chapter | Exercise | Kind | Time (min) |", "|---|---|---|---|"]
     for ch in chapters:
@@ -520,12 +553,15 @@ def exercise_table(chapters: list[Chapter]) -> str:
         if not ch.exercises:
             rows.append(f"| {link} | *no exercises* | | |")
             continue
+        reading = "?" if ch.reading is None else str(ch.reading)
+        rows.append(f"| {link} | *reading the chapter* | | {reading} |")
+        link = ""
         for ex in ch.exercises:
             ref = f"{{ref}}`{ex.title} <{ex.label}>`" if ex.label else ex.title
             time = "?" if ex.minutes is None else str(ex.minutes)
             rows.append(f"| {link} | {ref} | {ex.kind or '?'} | {time} |")
             link = ""
-        rows.append(f"| | **total** | | **{ch.minutes}** |")
+        rows.append(f"| | **total** | | **{ch.total}** |")
     return "\n".join(rows)
 
 

@@ -24,11 +24,12 @@ float64 where exactness is the point).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
-from .validation import check_finite_tensor
+from .validation import check_finite_tensor, check_real
 
 __all__ = [
     "BaselineReferences",
@@ -43,13 +44,22 @@ def _check_xy(X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
     check_finite_tensor("y", y)
     if X.dim() != 2:
         raise ValueError(f"X must have shape (n, d), got {tuple(X.shape)}")
-    if y.numel() != X.shape[0]:
+    n = X.shape[0]
+    if tuple(y.shape) not in ((n,), (n, 1)):
         raise ValueError(
-            f"y must have n = {X.shape[0]} entries (one per row of X), got {y.numel()}"
+            f"y must have shape (n,) or (n, 1) with n = {n} (X's rows), got {tuple(y.shape)}"
         )
     if y.dtype != X.dtype:
         raise TypeError(f"y must have X's dtype {X.dtype}, got {y.dtype}")
     return X, y.reshape(-1)
+
+
+def _check_finite_result(what: str, value: torch.Tensor) -> None:
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(
+            f"{what}: the pseudo-inverse overflowed in {value.dtype}; X (and y, w0) must be of "
+            "moderate size (rescale the data)"
+        )
 
 
 def _augmented(X: torch.Tensor) -> torch.Tensor:
@@ -78,9 +88,11 @@ def min_norm_interpolant(
         raise TypeError(f"bias_in_norm must be True or False, got {bias_in_norm!r:.60}")
     if bias_in_norm:
         theta = torch.linalg.pinv(_augmented(X)) @ y
+        _check_finite_result("min_norm_interpolant", theta)
         return theta[:-1], float(theta[-1])
     x_mean, y_mean = X.mean(dim=0), y.mean()
     w = torch.linalg.pinv(X - x_mean) @ (y - y_mean)
+    _check_finite_result("min_norm_interpolant", w)
     return w, float(y_mean - x_mean @ w)
 
 
@@ -98,15 +110,19 @@ def null_space_part(
     check_finite_tensor("w0", w0)
     if X.dim() != 2:
         raise ValueError(f"X must have shape (n, d), got {tuple(X.shape)}")
-    if w0.numel() != X.shape[1]:
-        raise ValueError(f"w0 must have d = {X.shape[1]} entries, got {w0.numel()}")
+    if tuple(w0.shape) not in ((X.shape[1],), (X.shape[1], 1)):
+        raise ValueError(
+            f"w0 must have shape (d,) or (d, 1) with d = {X.shape[1]}, got {tuple(w0.shape)}"
+        )
     if w0.dtype != X.dtype:
         raise TypeError(f"w0 must have X's dtype {X.dtype}, got {w0.dtype}")
-    if isinstance(b0, bool) or not isinstance(b0, int | float):
-        raise TypeError(f"b0 must be a real number, got {type(b0).__name__}")
+    b0 = check_real("b0", b0)
+    if not math.isfinite(b0):
+        raise ValueError(f"b0 must be a finite real number, got {b0}")
     Xa = _augmented(X)
     theta0 = torch.cat([w0.reshape(-1), torch.tensor([float(b0)], dtype=X.dtype)])
     null = theta0 - torch.linalg.pinv(Xa) @ (Xa @ theta0)
+    _check_finite_result("null_space_part", null)
     return null[:-1], float(null[-1])
 
 
@@ -145,7 +161,15 @@ def references(split, w0: torch.Tensor | None = None, b0: float = 0.0) -> Baseli
     if not isinstance(split, Split):
         raise TypeError(f"split must be a weightreg.data.Split, got {type(split).__name__}")
     X, y = _check_xy(split.X_train, split.y_train)
-    Xt, yt = split.X_test, split.y_test.reshape(-1)
+    try:
+        Xt, yt = _check_xy(split.X_test, split.y_test)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"split's test set: {exc}") from exc
+    if Xt.shape[1] != X.shape[1] or Xt.dtype != X.dtype:
+        raise ValueError(
+            f"split's X_test must have the training set's d = {X.shape[1]} columns and dtype "
+            f"{X.dtype}, got {Xt.shape[1]} and {Xt.dtype}"
+        )
     null = float(((y.mean() - yt) ** 2).mean() / 2)
     min_norm = _loss(Xt, yt, *min_norm_interpolant(X, y, bias_in_norm=False))
     w_gd, b_gd = min_norm_interpolant(X, y, bias_in_norm=True)
@@ -154,4 +178,9 @@ def references(split, w0: torch.Tensor | None = None, b0: float = 0.0) -> Baseli
         return BaselineReferences(null, min_norm, gd_from_zero)
     w_null, b_null = null_space_part(X, w0, b0)
     start = _loss(Xt, yt, w_gd + w_null, b_gd + b_null)
+    if not math.isfinite(start):
+        raise ValueError(
+            f"references: the test loss from the start overflows in {X.dtype}; w0 and b0 must be "
+            "of moderate size"
+        )
     return BaselineReferences(null, min_norm, gd_from_zero, start, float(w_null.norm()))

@@ -3,12 +3,16 @@
 Introduced in the chapter on L2 regularization and used by every chapter with
 sliders.  ``explorer(draw, controls)`` has two faces:
 
-* **live** (a student's Jupyter session): ``ipywidgets`` sliders; every move
+* **live** (a student's Jupyter session): ``ipywidgets`` controls; every move
   calls ``draw`` again in the kernel;
 * **static** (the HTML book, built without a kernel behind it): every
   combination of the control values is drawn once at build time, and the page
-  gets range sliders plus a few lines of inline JavaScript that swap the
-  pre-rendered images.  No kernel, no network, no external script.
+  gets range sliders and drop-down lists plus a few lines of inline JavaScript
+  that swap the pre-rendered images.  No kernel, no network, no external script.
+
+A control whose values are all numbers (``int``/``float``, not ``bool``) is a **slider**;
+any other control (strings such as ``"coupled"``/``"decoupled"``, booleans) is
+**categorical** and gets a **drop-down list** in both faces (:func:`categorical`).
 
 Which face is shown: ``live=None`` picks *static* when the environment variable
 ``WEIGHTREG_STATIC_WIDGETS`` is ``"1"`` (the book's build sets it) and *live*
@@ -33,7 +37,7 @@ import matplotlib.pyplot as plt
 
 from .validation import check_positive_int
 
-__all__ = ["MAX_FRAMES", "StaticExplorer", "explorer", "static_mode"]
+__all__ = ["MAX_FRAMES", "StaticExplorer", "categorical", "explorer", "static_mode"]
 
 MAX_FRAMES = 150
 """Upper bound on the number of pre-rendered frames of one static explorer."""
@@ -44,6 +48,21 @@ Draw = Callable[..., None]
 def static_mode() -> bool:
     """True when explorers should render the static (kernel-free) face."""
     return os.environ.get("WEIGHTREG_STATIC_WIDGETS", "") == "1"
+
+
+def categorical(values: Sequence[Any]) -> bool:
+    """True when a control's ``values`` are not all real numbers: it gets a drop-down list.
+
+    Numbers (``int``, ``float``, not ``bool``) make an ordered scale, shown as a slider;
+    names, booleans and anything else are choices without an order.  ``values`` is a
+    non-empty sequence (not a string).
+    """
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
+        raise TypeError(f"values must be a sequence of control values, got {values!r:.60}")
+    values = list(values)
+    if not values:
+        raise ValueError("values must list at least one control value")
+    return not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
 
 
 def _check_controls(controls: dict[str, Sequence[Any]]) -> dict[str, list[Any]]:
@@ -127,7 +146,7 @@ _SCRIPT = """
   if (!root || root.getAttribute("data-ready")) { return; }
   var frames = %(frames)s, names = %(names)s, labels = %(labels)s;
   var img = root.querySelector("img.wr-frame");
-  var inputs = root.querySelectorAll("input[type=range]");
+  var inputs = root.querySelectorAll("input[type=range], select");
   var outputs = root.querySelectorAll("output");
   function update() {
     var key = [];
@@ -185,14 +204,27 @@ class StaticExplorer:
         for i, name in enumerate(names):
             top = len(self.controls[name]) - 1
             start = self.initial[name]
+            attrs = f'data-name="{html.escape(name)}" aria-label="{html.escape(name)}"'
+            shown = html.escape(labels[name][start])
+            if categorical(self.controls[name]):
+                options = "".join(
+                    f'<option value="{j}"{" selected" if j == start else ""}>'
+                    f"{html.escape(label)}</option>"
+                    for j, label in enumerate(labels[name])
+                )
+                control = f'<select {attrs} style="max-width:22em">{options}</select>'
+                # the drop-down shows its value itself; the hidden output keeps one per control
+                output = f'<output id="{uid}-val-{i}" hidden>{shown}</output>'
+            else:
+                control = (
+                    f'<input type="range" min="0" max="{top}" step="1" value="{start}" '
+                    f'{attrs} style="flex:1;max-width:22em">'
+                )
+                output = f'<output id="{uid}-val-{i}" style="min-width:5em">{shown}</output>'
             rows.append(
-                f'<label style="display:flex;gap:.6em;align-items:center;margin:.2em 0">'
-                f'<span style="min-width:7em"><code>{html.escape(name)}</code></span>'
-                f'<input type="range" min="0" max="{top}" step="1" value="{start}" '
-                f'data-name="{html.escape(name)}" aria-label="{html.escape(name)}" '
-                f'style="flex:1;max-width:22em">'
-                f'<output id="{uid}-val-{i}" style="min-width:5em">'
-                f"{html.escape(labels[name][start])}</output></label>"
+                f'<label style="display:flex;flex-wrap:wrap;gap:.6em;align-items:center;'
+                f'margin:.2em 0"><span style="min-width:7em"><code>{html.escape(name)}</code>'
+                f"</span>{control}{output}</label>"
             )
         first = ",".join(str(self.initial[n]) for n in names)
         title = f"<p><strong>{html.escape(self.title)}</strong></p>" if self.title else ""
@@ -269,15 +301,17 @@ def explorer(
 def _live(draw: Draw, controls: dict[str, list[Any]], start: dict[str, int], figsize):
     import ipywidgets as W
 
-    sliders = {
-        name: W.SelectionSlider(
+    def control(name: str, values: list[Any]):
+        kind = W.Dropdown if categorical(values) else W.SelectionSlider
+        extra = {} if kind is W.Dropdown else {"continuous_update": False}
+        return kind(
             options=[(_fmt(v), v) for v in values],
             value=values[start[name]],
             description=name,
-            continuous_update=False,
+            **extra,
         )
-        for name, values in controls.items()
-    }
+
+    sliders = {name: control(name, values) for name, values in controls.items()}
     out = W.Output()
 
     def redraw(**params: Any) -> None:
