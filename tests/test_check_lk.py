@@ -66,6 +66,13 @@ def test_lk_grad_diagnoses_typical_mistakes(wrong, message):
         check.lk_grad(wrong)
 
 
+def test_lk_grad_accepts_a_float32_answer_and_still_diagnoses_one(capsys):
+    check.lk_grad(lambda w, k, a: good_lk_grad(w.float(), k, a))
+    assert "Well done: lk_grad passed all 7 checks." in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="you summed over the entries"):
+        check.lk_grad(lambda w, k, a: good_lk_grad(w.float(), k, a) * w.numel())
+
+
 def test_lk_grad_lets_an_unfinished_stub_through():
     def stub(w, k, alpha):
         raise NotImplementedError("Complete my_lk_grad")
@@ -78,6 +85,13 @@ def test_prox_l1_accepts_the_reference_and_the_library(capsys):
     check.prox_l1(lambda z, t: torch.sign(z) * torch.clamp(z.abs() - t, min=0))
     check.prox_l1(ref_prox_l1)
     assert "Well done: prox_l1 passed all 5 checks." in capsys.readouterr().out
+
+
+def test_prox_l1_accepts_a_float32_answer_and_still_diagnoses_one(capsys):
+    check.prox_l1(lambda z, t: ref_prox_l1(z.float(), t))
+    assert "Well done: prox_l1 passed all 5 checks." in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="that was hard thresholding"):
+        check.prox_l1(lambda z, t: (z * (z.abs() > t)).float())
 
 
 @pytest.mark.parametrize(
@@ -99,3 +113,74 @@ def test_prox_l1_accepts_the_reference_and_the_library(capsys):
 def test_prox_l1_diagnoses_typical_mistakes(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         check.prox_l1(wrong)
+
+
+def good_ridge_eigen(X, y, lambd):
+    """The reference solution of the exercise: eigen-shrinkage of the minimum-norm solution."""
+    n = X.shape[0]
+    Xc, yc = X - X.mean(dim=0), y - y.mean()
+    sig2, Q = torch.linalg.eigh(Xc.T @ Xc / n)
+    w_plus = torch.linalg.pinv(Xc) @ yc
+    return Q @ (sig2 / (sig2 + lambd) * (Q.T @ w_plus))
+
+
+def _solve_ridge(X, y, lambd, *, centre=True, scale_h=1.0):
+    n, d = X.shape
+    Xc, yc = (X - X.mean(dim=0), y - y.mean()) if centre else (X, y)
+    H = Xc.T @ Xc / n * scale_h
+    return torch.linalg.solve(H + lambd * torch.eye(d, dtype=X.dtype), Xc.T @ yc / n * scale_h)
+
+
+def _eig_factor(X, y, factor):
+    n = X.shape[0]
+    Xc, yc = X - X.mean(dim=0), y - y.mean()
+    sig2, Q = torch.linalg.eigh(Xc.T @ Xc / n)
+    return Q @ (factor(sig2.clamp(min=0)) * (Q.T @ (torch.linalg.pinv(Xc) @ yc)))
+
+
+def test_ridge_eigen_accepts_the_reference_the_library_and_float32(capsys):
+    from weightreg.linear import ridge_path
+
+    check.ridge_eigen(good_ridge_eigen)
+    check.ridge_eigen(lambda X, y, lam: _solve_ridge(X, y, lam))
+    # the library's ridge_path, in the book's alpha scaling: lambd = 2 alpha / d
+    check.ridge_eigen(lambda X, y, lam: ridge_path(X, y, lam * X.shape[1] / 2).W[0])
+    check.ridge_eigen(lambda X, y, lam: good_ridge_eigen(X.float(), y.float(), lam))
+    assert capsys.readouterr().out.count("Well done: ridge_eigen passed all 4 checks.") == 4
+
+
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda X, y, lam: _solve_ridge(X, y, lam, centre=False), "the data are not centred"),
+        (
+            lambda X, y, lam: _eig_factor(X, y, lambda s: lam / (s + lam)),
+            "the factor is the wrong way round",
+        ),
+        (lambda X, y, lam: _eig_factor(X, y, lambda s: torch.ones_like(s)), "minimum-norm"),
+        (
+            lambda X, y, lam: _eig_factor(X, y, lambda s: s.sqrt() / (s.sqrt() + lam)),
+            "singular values",
+        ),
+        (lambda X, y, lam: _solve_ridge(X, y, lam, scale_h=X.shape[0]), "divide by n"),
+        (
+            lambda X, y, lam: _solve_ridge(X, y, 2 * lam / X.shape[1]),
+            "do not convert it",
+        ),
+        (lambda X, y, lam: good_ridge_eigen(X, y, 1.01 * lam), "wrong values"),
+        (lambda X, y, lam: good_ridge_eigen(X, y, lam).tolist(), "returned a list"),
+        (lambda X, y, lam: good_ridge_eigen(X, y, lam)[None], "returned shape"),
+        (lambda X, y, lam: X.sub_(X.mean(dim=0))[0], "changed X or y in place"),
+    ],
+)
+def test_ridge_eigen_diagnoses_typical_mistakes(wrong, message):
+    with pytest.raises(CheckFailed, match=message):
+        check.ridge_eigen(wrong)
+
+
+def test_ridge_eigen_lets_an_unfinished_stub_through():
+    def stub(X, y, lambd):
+        raise NotImplementedError("Complete my_ridge_eigen")
+
+    with pytest.raises(NotImplementedError):
+        check.ridge_eigen(stub)
