@@ -4,9 +4,10 @@ Introduced in the chapter *Overfitting in high dimensions* (``book/overfitting.m
 
 Conventions
 -----------
-* ``synthetic_data(w, b, n)`` draws ``X ~ N(0, 1)^(n x d)`` and
-  ``y = X w + b + eps`` with ``eps ~ N(0, noise^2)``, in exactly the order d2l's
-  ``d2l.synthetic_data`` does, so the same seed gives the same numbers.
+* ``synthetic_data(w, b, n)`` draws ``n`` examples of ``d = len(w)`` inputs,
+  ``X ~ N(0, 1)^(n x d)``, and ``y = X w + b + xi`` with the noise ``xi ~ N(0, noise^2)``
+  (the book's xi), in exactly the order d2l's ``d2l.synthetic_data`` does, so the same seed
+  gives the same numbers.
 * Targets are column vectors of shape ``(n, 1)``.
 * Real data sets ship with scikit-learn (no download); features are
   standardized with the *training* split's mean and standard deviation.
@@ -87,6 +88,8 @@ def synthetic_data(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Linear-regression data ``y = X w + b + N(0, noise^2)``; returns ``X (n, d)``, ``y (n, 1)``.
 
+    ``n = num_examples`` examples of ``d = len(w)`` inputs.
+
     Same draws, in the same order, as ``d2l.synthetic_data``: with
     ``generator=None`` it uses torch's global generator like d2l does.  ``w`` is a 1-D real
     floating tensor (its dtype is the data's), ``b`` a finite number, ``noise >= 0``.
@@ -165,12 +168,15 @@ def high_dim_regression(
 ) -> Split:
     """The overfitting baseline of d2l's weight-decay section.
 
+    ``n_train`` examples (the book's ``n``) of ``num_inputs`` inputs (the book's ``d``),
     ``true_w = w_value * ones(num_inputs)``, ``true_b = b``; the training set is
     drawn first and the test set second from one generator seeded with ``seed`` (an int
     ``>= 0``), in float32 whatever ``dtype`` is (then cast), so ``dtype=torch.float64`` gives the
     same data set as the default, in double precision.  ``dtype`` must be a real floating dtype.
-    With 200 inputs and 20 examples the least-squares problem is underdetermined:
-    an unregularized model can fit the training set exactly.
+    With ``d = 200`` inputs and ``n = 20`` examples the least-squares problem is
+    underdetermined: an unregularized model can fit the training set exactly, and gradient
+    descent never changes the part of its initial weights in the null space of the training
+    inputs (see :mod:`weightreg.baseline`).
     """
     num_inputs = check_positive_int("num_inputs", num_inputs)
     n_train = check_positive_int("n_train", n_train)

@@ -9,15 +9,17 @@ Everything here concerns **one** weight ``w`` and the per-weight penalty
 ``alpha * |w|**k`` (no mean over entries), the convention of
 :func:`weightreg.penalties.penalty_descent`; tensors of starting weights are
 handled entrywise, each entry an independent weight.  With the book's mean
-penalty ``alpha * mean(|w|**k)`` over ``n`` weights, pass ``alpha / n``.
+penalty ``alpha * mean(|w|**k)`` over ``d`` weights, pass ``alpha / d``.
 
-* **Gradient flow** is the ODE ``dw/dt = -alpha * k * sign(w) * |w|**(k-1)``.
-  Gradient descent with learning rate ``lr`` follows it at times ``t = lr * s``
-  (step ``s``) as long as one step moves ``w`` by a small fraction of itself.
+* **Gradient flow** is the ODE ``dw/dt_flow = -alpha * k * sign(w) * |w|**(k-1)`` in a
+  continuous *flow time* ``t_flow`` (the argument called ``t`` or ``horizon`` below; not a
+  step count).  After ``t`` steps, gradient descent with learning rate ``lr`` (the book's
+  eta) is near the flow at ``t_flow = lr * t``, as long as one step moves ``w`` by a small
+  fraction of itself.
 * Writing ``m = k - 2``, the flow has the closed form
 
-  ``|w(t)|**(-m) = |w0|**(-m) + m * k * alpha * t``   (``k != 2``),
-  ``w(t) = w0 * exp(-2 * alpha * t)``                  (``k == 2``),
+  ``|w(t_flow)|**(-m) = |w0|**(-m) + m * k * alpha * t_flow``   (``k != 2``),
+  ``w(t_flow) = w0 * exp(-2 * alpha * t_flow)``                  (``k == 2``),
 
   so ``k > 2`` decays algebraically (never reaching 0), ``k == 2`` geometrically,
   and ``k < 2`` reaches exactly 0 in finite time.
@@ -78,17 +80,24 @@ def _times(t: float | torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 def flow_solution(
     w0: torch.Tensor, k: float, alpha: float, t: float | torch.Tensor
 ) -> torch.Tensor:
-    r"""Gradient flow of ``alpha * |w|**k`` from ``w0``, in closed form, at time(s) ``t``.
+    r"""Gradient flow of ``alpha * |w|**k`` from ``w0``, in closed form, at flow time(s) ``t``.
 
-    .. math:: |w(t)|^{2-k} = \max\bigl(|w_0|^{2-k} - (2-k)\,k\,\alpha\, t,\ 0\bigr)
-              \quad (k \ne 2), \qquad w(t) = w_0 e^{-2\alpha t} \quad (k = 2),
+    With the flow time :math:`t_{\mathrm{flow}}` = ``t`` (a continuous time, not a step count:
+    ``t`` steps of size :math:`\eta` reach :math:`t_{\mathrm{flow}} = \eta t`, see the module
+    notes),
+
+    .. math:: \begin{aligned}
+              |w(t_{\mathrm{flow}})|^{2-k} &= \max\bigl(|w_0|^{2-k}
+              - (2-k)\,k\,\alpha\, t_{\mathrm{flow}},\ 0\bigr) && (k \ne 2), \\
+              w(t_{\mathrm{flow}}) &= w_0 e^{-2\alpha t_{\mathrm{flow}}} && (k = 2),
+              \end{aligned}
 
     with the sign of ``w0`` kept.  For ``k > 2`` the bracket never reaches 0 and
-    ``|w(t)| = (|w0|**(2-k) + (k-2) k alpha t)**(-1/(k-2))``: an algebraic decay,
+    ``|w| = (|w0|**(2-k) + (k-2) k alpha t)**(-1/(k-2))``: an algebraic decay,
     ``|w| ~ (k (k-2) alpha t)**(-1/(k-2))`` for large ``t`` whatever the start.  For
     ``k < 2`` the weight reaches 0 at :func:`extinction_time` and stays there.
 
-    ``t`` is a number or a tensor of times; the result has shape
+    ``t`` is a number or a tensor of flow times; the result has shape
     ``(*t.shape, *w0.shape)``.  Introduced in *L3 and L10*.
     """
     check_finite_tensor("w0", w0)
@@ -115,10 +124,13 @@ def flow_solution(
 
 
 def extinction_time(w0: torch.Tensor, k: float, alpha: float) -> torch.Tensor:
-    r"""Time at which the gradient flow of ``alpha * |w|**k`` reaches exactly 0.
+    r"""Flow time at which the gradient flow of ``alpha * |w|**k`` reaches exactly 0.
 
-    .. math:: t^\star = \frac{|w_0|^{2-k}}{(2-k)\,k\,\alpha} \quad (k < 2),
-              \qquad t^\star = \infty \quad (k \ge 2 \text{ and } w_0 \ne 0).
+    .. math:: t_{\mathrm{flow}}^\star = \frac{|w_0|^{2-k}}{(2-k)\,k\,\alpha} \quad (k < 2),
+              \qquad t_{\mathrm{flow}}^\star = \infty \quad (k \ge 2 \text{ and } w_0 \ne 0).
+
+    A flow time, not a step count: gradient descent with learning rate ``lr`` would need about
+    ``t_flow / lr`` steps.
 
     ``alpha = 0`` gives ``inf`` (nothing moves); ``w0 = 0`` gives 0.
     Introduced in *L3 and L10*; the contrast ``k < 2`` versus ``k >= 2`` is the
@@ -134,10 +146,11 @@ def extinction_time(w0: torch.Tensor, k: float, alpha: float) -> torch.Tensor:
 
 
 def halving_time(r0: torch.Tensor, k: float, alpha: float) -> torch.Tensor:
-    r"""Time the gradient flow of ``alpha * |w|**k`` needs to halve ``|w|`` from ``r0``.
+    r"""Flow time the gradient flow of ``alpha * |w|**k`` needs to halve ``|w|`` from ``r0``.
 
-    .. math:: t_{1/2}(r_0) = \frac{2^{k-2} - 1}{(k-2)\,k\,\alpha}\; r_0^{\,2-k}
-              \quad (k \ne 2), \qquad t_{1/2} = \frac{\ln 2}{2\alpha} \quad (k = 2).
+    .. math:: t_{\mathrm{flow}}^{1/2}(r_0) = \frac{2^{k-2} - 1}{(k-2)\,k\,\alpha}\; r_0^{\,2-k}
+              \quad (k \ne 2), \qquad t_{\mathrm{flow}}^{1/2} = \frac{\ln 2}{2\alpha}
+              \quad (k = 2).
 
     For ``k > 2`` small weights take *longer* to halve (``r0**(2-k)`` grows as
     ``r0`` shrinks); for ``k < 2`` they take less; for ``k = 2`` every weight halves
@@ -157,12 +170,14 @@ def halving_time(r0: torch.Tensor, k: float, alpha: float) -> torch.Tensor:
 def dead_zone_radius(k: float, alpha: float, horizon: float) -> float:
     r"""The magnitude below which the penalty does not even halve a weight within ``horizon``.
 
-    Solving :func:`halving_time` ``= horizon`` for ``r0`` (``k > 2`` only):
+    Solving :func:`halving_time` ``= horizon`` for ``r0`` (``k > 2`` only), where ``horizon``
+    is a flow time, :math:`\eta T` for :math:`T` steps of gradient descent with learning rate
+    :math:`\eta`:
 
-    .. math:: r_{\text{dead}} = \left(\frac{2^{k-2} - 1}{(k-2)\,k\,\alpha\,T}\right)^{1/(k-2)}.
+    .. math:: r_{\text{dead}} = \left(\frac{2^{k-2} - 1}{(k-2)\,k\,\alpha\,\eta T}\right)^{1/(k-2)}.
 
-    A weight with ``|w0| < r_dead`` keeps more than half of its size over a
-    time ``T`` (``T = lr * steps`` for gradient descent), from the penalty alone.
+    A weight with ``|w0| < r_dead`` keeps more than half of its size over the flow time
+    ``horizon`` (``horizon = lr * steps`` for gradient descent), from the penalty alone.
     For ``k <= 2`` there is no such zone (small weights are removed as fast as or
     faster than large ones), so ``k`` must be > 2.  Introduced in *L3 and L10*.
     """
@@ -215,8 +230,8 @@ def gd_two_cycle_radius(k: float, alpha: float, lr: float) -> float:
 def gd_two_cycle_slope(k: float) -> float:
     r"""Derivative of the magnitude map ``r -> |r - lr alpha k r**(k-1)|`` at the 2-cycle ``r*``.
 
-    On the crossing branch the map is ``g(r) = c r^{k-1} - r`` with
-    ``c = lr alpha k``, and ``c r*^{k-2} = 2`` gives
+    On the crossing branch the map is ``g(r) = a r^{k-1} - r`` with
+    ``a = lr alpha k``, and ``a r*^{k-2} = 2`` gives
 
     .. math:: g'(r^\star) = 2(k-1) - 1 = 2k - 3,
 
@@ -258,15 +273,16 @@ def _no_overshoot_x0(
 def gd_flow_bounds(
     w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Bounds on ``|w_s|`` of gradient descent by the gradient flow, for ``k > 2``.
+    r"""Bounds on ``|w_t|`` of gradient descent by the gradient flow, for ``k > 2``.
 
     With ``x0 = lr * alpha * k * |w0|**(k-2) < 1`` (no overshoot; see
-    :func:`overshoot_free_radius`) and ``gamma = (1 - x0)**(-(k-1))``,
+    :func:`overshoot_free_radius`) and ``gamma = (1 - x0)**(-(k-1))``, for every step ``t``
 
-    .. math:: |w(\gamma\,\eta s)| \;\le\; |w_s| \;\le\; |w(\eta s)|,
+    .. math:: |w(\gamma\,\eta t)| \;\le\; |w_t| \;\le\; |w(\eta t)|,
 
-    where ``w(t)`` is :func:`flow_solution`: descent is never slower than the
-    flow and at most ``gamma`` times faster.  Returns ``(lower, upper)``, each of
+    where :math:`w(\cdot)` is :func:`flow_solution` at the flow time in brackets (``t`` steps
+    of size :math:`\eta` = ``lr`` reach the flow time :math:`\eta t`): descent is never slower
+    than the flow and at most ``gamma`` times faster.  Returns ``(lower, upper)``, each of
     shape ``(steps + 1, *w0.shape)``.  Introduced in *L3 and L10*, where the two
     inequalities are proved.
     """
@@ -285,12 +301,14 @@ def gd_flow_bounds(
 
 
 def gd_flow_gap_bound(w0: torch.Tensor, k: float, alpha: float, lr: float) -> torch.Tensor:
-    r"""Bound on the relative gap ``1 - |w_s| / |w(lr s)|`` between descent and flow, ``k > 2``.
+    r"""Bound on the relative gap ``1 - |w_t| / |w(lr t)|`` between descent and flow, ``k > 2``.
 
-    From :func:`gd_flow_bounds`, for every step ``s``:
+    From :func:`gd_flow_bounds`, for every step ``t``:
 
-    .. math:: 0 \le 1 - \frac{|w_s|}{|w(\eta s)|} \le 1 - (1 - x_0)^{(k-1)/(k-2)}
-              \approx \frac{k-1}{k-2}\, x_0, \qquad x_0 = \eta\alpha k |w_0|^{k-2}.
+    .. math:: 0 \le 1 - \frac{|w_t|}{|w(\eta t)|} \le 1 - (1 - x_0)^{(k-1)/(k-2)}
+              \approx \frac{k-1}{k-2}\, x_0,
+
+    with :math:`x_0 = \eta\alpha k |w_0|^{k-2}`.
 
     Introduced in *L3 and L10*.
     """

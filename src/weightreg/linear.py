@@ -236,9 +236,10 @@ def lipschitz_step(X: torch.Tensor) -> float:
     r"""``1 / L``, the classical safe constant step for the squared loss in ``(w, b)``.
 
     ``L`` is the Lipschitz constant of the loss gradient, the largest eigenvalue of its
-    Hessian:
+    Hessian :math:`\tfrac1n A^\top A`:
 
-    .. math:: L = \lambda_{\max}\Big(\tfrac1n A^\top A\Big), \qquad A = [X \;\; \mathbf 1] .
+    .. math:: L = \max_{\lVert \mathbf v\rVert_2 = 1} \tfrac1n \lVert A\mathbf v\rVert_2^2,
+              \qquad A = [X \;\; \mathbf 1] .
 
     With a step ``lr <= 1 / L`` every (proximal) gradient step decreases the objective of a
     convex penalty, so :func:`fit` converges.  This is *not* the stability limit: plain
@@ -274,16 +275,19 @@ def ridge_path(X: torch.Tensor, y: torch.Tensor, alphas: float | torch.Tensor) -
     r"""The exact minimizers of ``mean_i (x_i @ w + b - y_i)**2 / 2 + alpha * mean_j w_j**2``.
 
     One row per entry of ``alphas`` (each ``>= 0``).  With centred data ``X_c = X - mean(X)``,
-    ``y_c = y - mean(y)`` and ``alpha' = 2 * alpha / d``:
+    ``y_c = y - mean(y)`` and the weight-decay coefficient of the same penalty,
+    :math:`\lambda = 2\alpha/d` (the penalty is :math:`\frac{\lambda}{2}\lVert w\rVert_2^2`;
+    see the glossary's "Two scalings of the same penalty"):
 
-    .. math:: \Big(\tfrac1n X_c^\top X_c + \alpha' I\Big) w = \tfrac1n X_c^\top y_c,
+    .. math:: \Big(\tfrac1n X_c^\top X_c + \lambda I\Big) w = \tfrac1n X_c^\top y_c,
               \qquad b = \bar y - \bar x^\top w .
 
     Setting the gradient in ``b`` to zero gives ``b``; substituting it leaves the centred
     normal equations, all solved in one batched call.  ``alpha = 0`` is accepted only when the
     centred ``X`` has full column rank (``rank = d``, which needs ``n > d``): otherwise the
     minimizer is not unique and the error says so with the data's ``n``, ``d`` and rank.
-    Equivalent to scikit-learn's ``Ridge(alpha=2 * n * alpha / d, fit_intercept=True)``.
+    Equivalent to scikit-learn's ``Ridge(alpha=2 * n * alpha / d, fit_intercept=True)``
+    (:math:`n\lambda`).
     Returns a :class:`LinearFit` (no history, no flips, nothing diverged).  Introduced in *L2*.
     """
     X, y = _check_data(X, y)
@@ -381,7 +385,8 @@ def fit(
     r"""Train ``C`` penalized linear regressions at once, one per row; see the module notes.
 
     ``k > 0``, ``alpha >= 0`` and ``lr > 0`` are numbers or 1-D tensors of length ``C`` (one
-    value per row; a number is shared by all rows).  ``method`` is ``"grad"``, ``"prox"``
+    value per row; a number is shared by all rows); ``lr`` is the learning rate
+    :math:`\eta`.  ``method`` is ``"grad"``, ``"prox"``
     (every ``k`` in {0.5, 1, 2}) or ``"auto"`` (proximal for ``k <= 1``, then ``k`` in
     {0.5, 1}; gradient for ``k > 1``).  One step of row ``c`` from ``(W_c, b_c)`` with the
     (minibatch) loss gradients ``g_w``, ``g_b``:

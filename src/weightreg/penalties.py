@@ -1,28 +1,32 @@
-"""Lk penalties, their gradients, and the proximal operators of L1, L2 and L0.5.
+r"""Lk penalties, their gradients, and the proximal operators of L1, L2 and L0.5.
 
 Introduced in the chapters *L2: shrinking every weight* (``book/lk/l2.md``) and
 *L1: exact zeros* (``book/lk/l1.md``); used by every chapter on Lk penalties.
 
 Conventions
 -----------
-* The penalty of a weight tensor ``w`` with ``n`` entries is the **mean**
+* The penalty of a weight tensor ``w`` with ``d`` entries is the **mean**
 
-  ``lk_penalty(w, k, alpha) = alpha * mean(|w|**k) = (alpha / n) * sum_j |w_j|**k``,
+  ``lk_penalty(w, k, alpha) = alpha * mean(|w|**k) = (alpha / d) * sum_j |w_j|**k``,
 
-  so ``alpha`` does not have to be re-tuned when a layer gets wider.  d2l's
-  ``(lambd / 2) * ||w||^2`` is the case ``k = 2`` with ``lambd = 2 * alpha / n``.
-* ``lk_grad`` is the analytic gradient of that mean, ``alpha * k * sign(w) * |w|**(k-1) / n``;
+  so ``alpha`` does not have to be re-tuned when a layer gets wider.  The weight-decay form
+  ``(lambd / 2) * ||w||^2`` (d2l's, and PyTorch's ``weight_decay``: the book's
+  :math:`\lambda`) is the case ``k = 2`` with ``lambd = 2 * alpha / d``, the conversion of the
+  glossary's "Two scalings of the same penalty".
+* ``lk_grad`` is the analytic gradient of that mean, ``alpha * k * sign(w) * |w|**(k-1) / d``;
   at ``w = 0`` with ``k <= 1``, where no derivative exists, it returns ``0``.
 * The proximal operator of a function ``g`` is
   ``prox_g(z) = argmin_x 0.5 * (x - z)**2 + g(x)``, applied elementwise.  The three operators
-  here take a step ``t``: ``prox_l1(z, t)`` is ``prox_g`` for ``g(x) = t * |x|``,
-  ``prox_lhalf(z, t)`` for ``g(x) = t * |x|**0.5``, and ``prox_l2(z, t)`` for
-  ``g(x) = (t / 2) * x**2`` (note the 1/2).  A proximal gradient step on ``loss + g`` with
-  learning rate ``lr`` is ``w <- prox_{lr * g}(w - lr * grad loss(w))``.
+  here take a coefficient ``t`` (a threshold, the book's :math:`\tau`, not a step index):
+  ``prox_l1(z, t)`` is ``prox_g`` for ``g(x) = t * |x|``, ``prox_lhalf(z, t)`` for
+  ``g(x) = t * |x|**0.5``, and ``prox_l2(z, t)`` for ``g(x) = (t / 2) * x**2`` (note the 1/2).
+  A proximal gradient step on ``loss + g`` with learning rate ``lr`` (:math:`\eta`) is
+  ``w <- prox_{lr * g}(w - lr * grad loss(w))``.
 * :func:`prox_lk` is the **only** place that maps the book's penalty to those operators:
-  the prox of ``lr * alpha * mean(|w|**k)`` over ``d`` weights is ``prox_l1(z, lr * alpha / d)``
-  for ``k = 1``, ``prox_lhalf(z, lr * alpha / d)`` for ``k = 0.5`` and
-  ``prox_l2(z, 2 * lr * alpha / d)`` for ``k = 2``.
+  the prox of ``lr * alpha * mean(|w|**k)`` over ``d`` weights, with the threshold
+  ``tau = lr * alpha / d``, is ``prox_l1(z, tau)``
+  for ``k = 1``, ``prox_lhalf(z, tau)`` for ``k = 0.5`` and ``prox_l2(z, 2 * tau)`` for
+  ``k = 2``.
 * :func:`lk_penalty_rows` and :func:`lk_grad_rows` are the same penalty and gradient for a
   batch of weight vectors (the rows of ``W``, one ``k`` and ``alpha`` per row), the form the
   batched linear engine :mod:`weightreg.linear` uses.  One implementation of ``|w|**p`` with
@@ -128,10 +132,10 @@ def _overflow_check(
 def lk_penalty(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor:
     r"""The Lk penalty ``alpha * mean(|w|**k)``, a differentiable scalar tensor.
 
-    .. math:: \Omega_k(w) = \frac{\alpha}{n} \sum_{j=1}^{n} |w_j|^k
+    .. math:: \Omega_k(w) = \frac{\alpha}{d} \sum_{j=1}^{d} |w_j|^k
 
     ``w`` is a tensor or a list of tensors; with a list, the mean runs over all
-    their entries together (``n`` is the total count).  Autograd gives the same
+    their entries together (``d`` is the total count).  Autograd gives the same
     gradient as :func:`lk_grad`, including the value 0 at ``w = 0`` for ``k <= 1``.
     Note the name: for ``k = 2`` this is a mean of *squares*, not a norm.
     Introduced in *L2: shrinking every weight*.
@@ -147,17 +151,17 @@ def lk_penalty(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor:
 def lk_grad(w: Weights, k: float, alpha: float = 1.0) -> torch.Tensor | list[torch.Tensor]:
     r"""The analytic gradient of :func:`lk_penalty` with respect to ``w``, same shape.
 
-    .. math:: \frac{\partial \Omega_k}{\partial w_j} = \frac{\alpha k}{n}
+    .. math:: \frac{\partial \Omega_k}{\partial w_j} = \frac{\alpha k}{d}
               \operatorname{sign}(w_j)\, |w_j|^{k-1}
 
     For ``k > 1`` this is the true derivative everywhere (it vanishes at 0).  For
     ``k <= 1`` the penalty has a kink (``k = 1``) or a cusp (``k < 1``) at 0 and no
     derivative there; we return 0.  For ``k = 1`` that is the element of the
-    subdifferential ``[-alpha/n, alpha/n]`` of smallest magnitude (the one that lets
+    subdifferential ``[-alpha/d, alpha/d]`` of smallest magnitude (the one that lets
     a weight that *is* zero stay zero, and what ``torch.sign`` and autograd of
     ``abs`` give).  For ``k < 1`` the one-sided derivatives are infinite, and 0 is the
     only choice that keeps a step finite.  Given a list of tensors it returns a
-    list of gradients, with ``n`` the total number of entries.
+    list of gradients, with ``d`` the total number of entries.
     Introduced in *L2: shrinking every weight*.
     """
     k = _check_k(k)
@@ -265,11 +269,11 @@ def _lk_grad_rows(W: torch.Tensor, k: torch.Tensor, alpha: torch.Tensor) -> torc
 def prox_l1(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     r"""Soft thresholding, the proximal operator of ``t * |x|``, elementwise.
 
-    .. math:: \operatorname{prox}_{t|\cdot|}(z) = \arg\min_x \tfrac12 (x - z)^2 + t|x|
-              = \operatorname{sign}(z) \max(|z| - t, 0)
+    .. math:: \operatorname{prox}_{\tau|\cdot|}(z) = \arg\min_x \tfrac12 (x - z)^2 + \tau|x|
+              = \operatorname{sign}(z) \max(|z| - \tau, 0), \qquad \tau = \mathtt{t}
 
     Every ``|z| <= t`` maps to an *exact* zero; larger entries move ``t`` toward 0.
-    ``t`` is a number ``>= 0`` or a tensor of them broadcastable to ``z`` (one
+    The threshold ``t`` is a number ``>= 0`` or a tensor of them broadcastable to ``z`` (one
     threshold per row of a batched sweep, say).  Introduced in *L1: exact zeros*.
     """
     check_finite_tensor("z", z)
@@ -280,10 +284,13 @@ def prox_l1(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
 def prox_l2(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     r"""The proximal operator of ``(t / 2) * x**2``, elementwise: a pure rescaling.
 
-    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2 + \tfrac{t}{2} x^2
-              = \frac{z}{1 + t}
+    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2 + \tfrac{\mathtt{t}}{2} x^2
+              = \frac{z}{1 + \mathtt{t}}
 
-    It never produces a zero from a non-zero ``z``.  ``t`` as in :func:`prox_l1`.
+    With ``t = lr * lambd`` (:math:`\eta\lambda`) this is the proximal step of the L2 penalty
+    :math:`\frac{\lambda}{2}\lVert w\rVert_2^2`: the factor :math:`1/(1 + \eta\lambda)`.
+    It never produces a zero from a non-zero ``z``.  ``t`` is a number ``>= 0`` or a tensor
+    of them, as in :func:`prox_l1`.
     Introduced in *L2: shrinking every weight*.
     """
     check_finite_tensor("z", z)
@@ -305,16 +312,22 @@ def prox_lk(
     r"""The proximal operator of the book's penalty ``lr * alpha * mean(|w|**k)``, elementwise.
 
     For a weight vector of ``d = num_weights`` entries the penalty puts
-    ``lr * alpha / d * |w_j|**k`` on each entry, so with ``t = lr * alpha / d``
+    ``lr * alpha / d * |w_j|**k`` on each entry, so with the threshold
+    :math:`\tau = \eta\alpha/d` (``lr * alpha / d``)
 
-    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2 + t |x|^k
-              = \begin{cases} \texttt{prox\_lhalf}(z, t) & k = 1/2 \\
-                              \texttt{prox\_l1}(z, t) & k = 1 \\
-                              \texttt{prox\_l2}(z, 2t) = z / (1 + 2t) & k = 2 \end{cases}
+    .. math:: \begin{aligned}
+              \operatorname{prox}(z) &= \arg\min_x \tfrac12 (x - z)^2 + \tau |x|^k \\
+              &= \begin{cases} \mathtt{prox\_lhalf}(z, \tau) & k = 1/2 \\
+                               \mathtt{prox\_l1}(z, \tau) & k = 1 \\
+                               \mathtt{prox\_l2}(z, 2\tau) = z / (1 + 2\tau) & k = 2
+                 \end{cases}
+              \end{aligned}
 
-    (``prox_l2`` is the prox of ``(t/2) x**2``, hence ``2t``).  ``k``, ``alpha`` and ``lr``
-    are numbers or tensors broadcastable against ``z`` (one value per row of a batched sweep:
-    shape ``(C, 1)`` for ``z`` of shape ``(C, d)``); every ``k`` must be in :data:`PROX_KS`.
+    (``prox_l2(z, t)`` is the prox of ``(t/2) x**2``, hence :math:`2\tau`; and
+    :math:`2\tau = \eta\lambda` with the weight-decay coefficient :math:`\lambda = 2\alpha/d`).
+    ``k``, ``alpha`` and ``lr`` are numbers or tensors broadcastable against ``z`` (one value
+    per row of a batched sweep: shape ``(C, 1)`` for ``z`` of shape ``(C, d)``); every ``k``
+    must be in :data:`PROX_KS`.
     Proximal gradient descent with this step (and ``lr <= 1/L``) converges to the minimizer of
     ``mean_i (x_i w + b - y_i)**2 / 2 + alpha * mean_j |w_j|**k``; in scikit-learn's terms
     (objective ``||y - X w - b||**2 / (2 n) + a ||w||_1`` for ``Lasso`` and
@@ -381,12 +394,12 @@ def _prox_lk(z: torch.Tensor, k: torch.Tensor, t: float | torch.Tensor) -> torch
 
 
 def lhalf_threshold(t: float | torch.Tensor) -> float | torch.Tensor:
-    r"""The jump point of :func:`prox_lhalf`: ``(3/2) * t**(2/3)``.
+    r"""The jump point of :func:`prox_lhalf` for the threshold ``t``: ``(3/2) * t**(2/3)``.
 
     For ``|z|`` below it the proximal point is 0; at it, 0 and ``sign(z) * t**(2/3)``
-    tie; above it, the non-zero root wins.  (Xu et al. 2012 write it as
-    ``54**(1/3) / 4 * lam**(2/3)`` for their objective ``(x - z)**2 + lam * |x|**0.5``,
-    which is ours with ``lam = 2 t``.)  Introduced in *L0.5*.
+    tie; above it, the non-zero root wins.  (Xu et al. 2012 minimize
+    ``(x - z)**2 + 2 t * |x|**0.5``, twice our objective, and write the same point as
+    ``54**(1/3) / 4 * (2 t)**(2/3)``.)  Introduced in *L0.5*.
     """
     if isinstance(t, torch.Tensor) and t.numel() != 1:
         return 1.5 * _check_t(t, t) ** (2.0 / 3.0)
@@ -397,15 +410,19 @@ def lhalf_threshold(t: float | torch.Tensor) -> float | torch.Tensor:
 def prox_lhalf(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     r"""Half thresholding: the exact proximal operator of ``t * |x|**0.5``, elementwise.
 
-    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2 + t\sqrt{|x|}
+    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2 + \tau\sqrt{|x|},
+              \qquad \tau = \mathtt{t}
 
     Closed form of Xu, Chang, Xu and Zhang (2012), rewritten for this objective
-    (theirs is ``(x - z)**2 + lam * |x|**0.5``, so ``lam = 2 t``):
+    (theirs is twice it, ``(x - z)**2 + 2 t * |x|**0.5``):
 
     .. math:: \operatorname{prox}(z) = \begin{cases}
               \tfrac23 z \left(1 + \cos\left(\tfrac{2\pi}{3} - \tfrac23 \varphi(z)\right)\right)
-              & |z| > \tfrac32 t^{2/3} \\ 0 & |z| \le \tfrac32 t^{2/3} \end{cases},
-              \qquad \varphi(z) = \arccos\left(\tfrac{t}{4} \left(\tfrac{|z|}{3}\right)^{-3/2}
+              & |z| > \tfrac32 \tau^{2/3} \\ 0 & |z| \le \tfrac32 \tau^{2/3} \end{cases}
+
+    with
+
+    .. math:: \varphi(z) = \arccos\left(\tfrac{\tau}{4} \left(\tfrac{|z|}{3}\right)^{-3/2}
               \right).
 
     The map is discontinuous: at the threshold ``|z| = 1.5 t**(2/3)`` the objective
@@ -437,12 +454,13 @@ def penalty_descent(
 ) -> torch.Tensor:
     r"""Gradient descent on the per-weight penalty ``alpha * |w|**k`` alone; the trajectory.
 
-    .. math:: w_{s+1} = w_s - \eta\, \alpha k \operatorname{sign}(w_s) |w_s|^{k-1}
+    .. math:: w_{t+1} = w_t - \eta\, \alpha k \operatorname{sign}(w_t) |w_t|^{k-1}
 
-    with the gradient 0 at ``w = 0`` (see :func:`lk_grad`).  Every entry of ``w0``
+    with the learning rate :math:`\eta` = ``lr`` and the gradient 0 at ``w = 0`` (see
+    :func:`lk_grad`).  Every entry of ``w0``
     (any shape) is an independent weight, so one call runs many starting points at
-    once.  Returns a tensor of shape ``(steps + 1, *w0.shape)`` whose row ``s`` is
-    the weights after ``s`` steps (row 0 is ``w0``).  Note that the penalty here is
+    once.  Returns a tensor of shape ``(steps + 1, *w0.shape)`` whose row ``t`` is
+    the weights after ``t`` steps (row 0 is ``w0``).  Note that the penalty here is
     *not* averaged over the entries: batching starting points does not change any
     single trajectory.
 
@@ -488,8 +506,8 @@ def _penalty_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps:
 def prox_descent(w0: torch.Tensor, k: float, alpha: float, lr: float, steps: int) -> torch.Tensor:
     r"""Proximal steps on the per-weight penalty ``alpha * |w|**k`` alone; the trajectory.
 
-    .. math:: w_{s+1} = \operatorname{prox}_{\eta\alpha|\cdot|^k}(w_s)
-              = \arg\min_x \tfrac12 (x - w_s)^2 + \eta\alpha |x|^k
+    .. math:: w_{t+1} = \operatorname{prox}_{\eta\alpha|\cdot|^k}(w_t)
+              = \arg\min_x \tfrac12 (x - w_t)^2 + \eta\alpha |x|^k
 
     for ``k`` in :data:`PROX_KS`, through :func:`prox_lk` with one weight per penalty
     (``num_weights=1``).  Every entry of ``w0`` (any shape) is an independent weight; returns

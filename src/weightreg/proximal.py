@@ -8,18 +8,20 @@ Conventions
 -----------
 * The iterate ``W`` has shape ``(C, ...)``: its first dimension indexes ``C`` independent
   problems (configurations as rows); ``grad`` and ``prox`` act row by row.
-* One step with learning rate ``lr`` (a number, or one value per row, shape ``(C,)``) is
+* One step with learning rate ``lr`` (the book's eta; a number, or one value per row, shape
+  ``(C,)``) is
 
   ``W <- prox(V - lr * grad(V))``
 
   where ``prox`` is already bound to the step (for a penalty ``g``: ``prox_{lr * g}``, see
   :func:`weightreg.penalties.prox_lk`; for a constraint: the projection, whatever ``lr``).
   ``V = W`` for ISTA; with ``accelerate=True``, ``V`` is the extrapolated point
-  ``W + beta_k (W - W_prev)`` of Beck & Teboulle (2009, FISTA), with
-  ``theta_{k+1} = (1 + sqrt(1 + 4 theta_k**2)) / 2`` and ``beta_k = (theta_k - 1) / theta_{k+1}``,
-  and each row's momentum is reset (``theta = 1``) when its step went against its last move,
-  ``<V - W_new, W_new - W> > 0`` (the gradient restart of O'Donoghue & Candes 2015).  Same
-  fixed points, far fewer steps on ill-conditioned rows.
+  ``W + (a_t - 1) / a_{t+1} * (W - W_prev)`` of Beck & Teboulle (2009, FISTA) at step ``t``,
+  with ``a_0 = 1`` and ``a_{t+1} = (1 + sqrt(1 + 4 a_t**2)) / 2`` (their ``t_k``; ``theta`` in
+  the code), and each row's sequence is reset (``a_t = 1``) when its step went against its last
+  move, ``<V - W_new, W_new - W> > 0`` (the gradient restart of O'Donoghue & Candes 2015).
+  Same fixed points, far fewer steps on ill-conditioned rows.  (This extrapolation is not the
+  momentum ``mu`` of the optimizer chapters.)
 * Divergence follows :mod:`weightreg.divergence`: ``grad`` may return ``(G, loss)`` with one
   loss per row, otherwise the norm of each row of ``W`` is watched; a row that diverges is
   frozen (NaN in the result) and reported.
@@ -75,7 +77,7 @@ def solve(
     """The unchecked kernel of :func:`proximal_gradient` (same arguments, ``lr`` broadcastable
     against ``W0``); for inner loops and other helpers of the package.
 
-    ``on_step(s, W_new)``, if given, is called after step ``s`` (0-based) with the new iterate,
+    ``on_step(t, W_new)``, if given, is called after step ``t`` (0-based) with the new iterate,
     before diverged rows are frozen; it may return a boolean mask (shape ``(C,)``) of further
     rows to declare diverged (e.g. from a loss it evaluates), or ``None``.  ``grad`` is called
     exactly once per step, so a stateful ``grad`` may walk through minibatches.

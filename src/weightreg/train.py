@@ -9,7 +9,8 @@ Conventions
   the penalty: ``mean_i loss_i + penalty()``.
 * ``penalty`` is a zero-argument callable returning a scalar tensor, so that
   a chapter says exactly which tensors are penalized (usually the weight, not
-  the bias): ``penalty=lambda: lambd / 2 * (w**2).sum()``.
+  the bias): ``penalty=lambda: lambd / 2 * (w**2).sum()``, the L2 penalty with the
+  weight-decay coefficient ``lambd`` (the book's lambda, PyTorch's ``weight_decay``).
 * Divergence follows the book's one policy (:mod:`weightreg.divergence`) for a single
   configuration: training stops with :class:`~weightreg.divergence.TrainingDiverged`, which
   suggests a smaller learning rate, as soon as the objective of a step is not finite or exceeds
@@ -95,9 +96,10 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of the ``n`` rows of ``logits`` (shape ``(n, k)``) whose arg-max equals ``y``.
+    """Fraction of the ``n`` rows of ``logits`` (shape ``(n, m)``, ``m`` classes) whose arg-max
+    equals ``y``.
 
-    ``y`` holds integer class labels in ``[0, k)``, of shape ``(n,)`` or ``(n, 1)``.  Raises
+    ``y`` holds integer class labels in ``[0, m)``, of shape ``(n,)`` or ``(n, 1)``.  Raises
     ``TypeError``/``ValueError`` for non-finite or non-floating logits, float or bool labels,
     labels out of range and shapes that do not match (a ``(n, 1)`` label tensor used to be
     broadcast against ``(n,)`` predictions, comparing every row with every label).
@@ -266,8 +268,9 @@ def train(
     gradients (of ``params`` and, if given, every parameter ``optimizer`` holds),
     back-propagates the objective and takes one step with ``optimizer.step()`` if an
     optimizer is given, otherwise ``update(params, lr)`` (default: plain SGD ``p -= lr *
-    p.grad``).  After every epoch the mean ``loss`` on each set of ``eval_data`` and each
-    callable of ``record`` (e.g. ``{"norm_w": lambda: float(w.norm())}``) is stored.
+    p.grad``, with the learning rate ``lr``, the book's eta).  After every epoch the mean
+    ``loss`` on each set of ``eval_data`` and each callable of ``record`` (e.g.
+    ``{"norm_w": lambda: float(w.norm())}``) is stored.
 
     ``train_iter`` is iterated once per epoch, so it must be re-iterable (a list, or a
     ``torch.utils.data.DataLoader`` such as :func:`weightreg.data.load_array`'s), not a
