@@ -1376,7 +1376,7 @@ REGISTRY.update(
             ax="ax",
             result="sweep_result",
             title="str|None",
-            ylabel="str",
+            ylabel="str|None",
             per_step="bool",
             vmin="real|None",
             vmax="real|None",
@@ -1714,4 +1714,18 @@ KINDS["control_values"] = Kind(
 REGISTRY["weightreg.widgets.categorical"] = entry(
     lambda: ((["a", "b"],), {}),
     values="control_values",
+)
+
+
+# weightreg.figures.decay.error_colorbar: the heatmap's mesh and its Axes
+def _colorbar_baseline():
+    from weightreg.figures.decay import sweep_heatmap
+
+    ax = _fig().add_subplot()
+    return (sweep_heatmap(ax, _sweep_result()), ax), {"label": "err"}
+
+
+KINDS["mappable"] = Kind(bad=lambda base: [None, "mesh", 1.0, []], draw=lambda base: _texts)
+REGISTRY["weightreg.figures.decay.error_colorbar"] = entry(
+    _colorbar_baseline, mesh="mappable", ax="ax", label="str"
 )

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from weightreg.figures.decay import _edges, sweep_heatmap, trajectory_panel
+from weightreg.figures.decay import (
+    DIVERGED_GREY,
+    _edges,
+    error_colorbar,
+    sweep_heatmap,
+    trajectory_panel,
+)
 from weightreg.optim_sweep import SweepResult
 
 
@@ -134,3 +140,54 @@ def test_edges_of_a_single_value_and_zero():
     np.testing.assert_allclose(np.log10(_edges(np.array([1e-2]))), [-2.5, -1.5])
     with pytest.raises(ValueError, match="log axis needs values > 0"):
         _edges(np.array([0.0, 1e-3, 1e-2]))
+
+
+def test_labels_are_typeset():
+    """Issue 11: axis labels in mathtext, eta for the learning rate, lambda for the decay."""
+    fig, (a, b) = plt.subplots(1, 2)
+    sweep_heatmap(a, _result())
+    sweep_heatmap(b, _result(), per_step=True, ylabel=r"$\lambda'$")
+    assert a.get_xlabel() == r"learning rate $\eta$"
+    assert a.get_ylabel() == r"weight decay $\lambda$"
+    assert b.get_ylabel() == r"$\eta\,\times$ $\lambda'$"
+    plt.close(fig)
+
+
+def test_diverged_cells_are_drawn_grey():
+    fig, ax = plt.subplots()
+    mesh = sweep_heatmap(ax, _result())
+    bad = mesh.get_cmap().get_bad()
+    np.testing.assert_allclose(bad[:3], [float(DIVERGED_GREY)] * 3)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_error_colorbar_says_which_end_is_better(many):
+    """Issue 11: the colour bar names the good end; low errors (yellow in viridis_r) on top."""
+    fig, axes = plt.subplots(1, 2)
+    mesh = sweep_heatmap(axes[0], _result())
+    cbar = error_colorbar(mesh, axes if many else axes[0], label="test error")
+    assert cbar.ax.get_ylabel() == "test error (%), lower is better"
+    low, high = cbar.ax.get_ylim()
+    assert low > high  # inverted: the smallest error is at the top
+    texts = [t.get_text() for t in cbar.ax.texts]
+    assert "better" in texts and any("diverged" in t for t in texts)
+    arrow = next(t for t in cbar.ax.texts if t.get_text() == "better")
+    assert arrow.xy[1] == 1.0  # the arrow points at the top of the bar, the low errors
+    # ticks read as percentages of the fractions the sweep returns
+    assert cbar.ax.yaxis.get_major_formatter()(0.1, 0) == "10%"
+    plt.close(fig)
+
+
+def test_error_colorbar_refuses_bad_input():
+    fig, ax = plt.subplots()
+    mesh = sweep_heatmap(ax, _result())
+    with pytest.raises(TypeError, match="mesh"):
+        error_colorbar("mesh", ax)
+    with pytest.raises(TypeError, match="ax must"):
+        error_colorbar(mesh, [])
+    with pytest.raises(TypeError, match="ax must"):
+        error_colorbar(mesh, [ax, "x"])
+    with pytest.raises(TypeError, match="label"):
+        error_colorbar(mesh, ax, label=3)
+    plt.close(fig)

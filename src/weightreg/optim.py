@@ -2,23 +2,27 @@
 
 Introduced in the chapter *L2 regularization is weight decay under SGD*
 (``book/decay/sgd.md``, SGD) and used again in *Why L2 fails under Adam, and what
-AdamW does* (``book/decay/adamw.md``, Adam).
+AdamW does* (``book/decay/adamw.md``, Adam) and *The paper's Figure 2, replicated*
+(``book/decay/adamw_figure2.md``, the two conventions).
 
-Conventions
------------
-Both optimizers take ``weight_decay`` (written ``lambda`` below) and a flag
-``decoupled``:
+Conventions (the book's notation)
+---------------------------------
+``lr`` is the learning rate ``eta`` of the step (with a schedule, ``eta_t = eta * s_t``,
+``s_t`` the schedule multiplier); ``momentum`` is ``mu``; ``weight_decay`` is ``lambda``,
+PyTorch's coefficient.  Both optimizers take a flag ``decoupled``:
 
-* ``decoupled=False`` (**coupled**, L2): ``lambda * p`` is added to the gradient
-  before anything else, as ``torch.optim.SGD`` and ``torch.optim.Adam`` do.  The
-  decay then goes through the momentum buffer and, in Adam, through the adaptive
-  scaling ``1 / (sqrt(v_hat) + eps)``.
+* ``decoupled=False`` (**coupled**, L2): ``lambda * p`` (the gradient of the penalty
+  ``lambda / 2 * ||p||^2``) is added to the gradient before anything else, as
+  ``torch.optim.SGD`` and ``torch.optim.Adam`` do.  The decay then goes through the momentum
+  buffer and, in Adam, through the adaptive scaling ``1 / (sqrt(v_hat) + eps)``.
 * ``decoupled=True``: the parameter is shrunk directly, ``p <- p * (1 - lr * lambda)``,
   *before* the gradient step and outside momentum and the adaptive scaling, as
-  ``torch.optim.AdamW`` does.  Note PyTorch's convention: the shrink factor is
-  multiplied by the current learning rate ``lr`` (schedule included).  Loshchilov &
-  Hutter (2019) multiply their ``lambda`` by the schedule multiplier ``eta_t`` only;
-  :func:`torch_weight_decay` converts.
+  ``torch.optim.AdamW`` does.  Note PyTorch's convention: the shrink factor is multiplied by
+  the current learning rate ``eta_t`` (schedule included), so ``eta_t * lambda`` is the decay
+  per step.  Loshchilov & Hutter (2019) multiply their coefficient ``lambda_LH`` by the
+  schedule multiplier ``s_t`` only, ``p <- (1 - s_t * lambda_LH) p - ...``, so
+  ``lambda_LH = eta * lambda``; :func:`torch_weight_decay` converts.  (The paper writes
+  ``alpha`` for our ``eta`` and ``eta_t`` for our ``s_t``.)
 
 Ranges (the same everywhere in the book): ``lr > 0``, ``weight_decay >= 0``, ``momentum``
 and each beta in ``[0, 1)``, ``eps > 0``, ``step`` an int ``>= 1``.
@@ -80,7 +84,8 @@ def sgd_kernel_(
 ) -> None:
     """One SGD step on ``p``, in place (momentum buffer updated in place too); unchecked.
 
-    Coupled (L2)::
+    With ``lr`` the learning rate ``eta_t``, ``momentum`` ``mu`` and ``weight_decay``
+    ``lambda``.  Coupled (L2)::
 
         g = grad + lambda * p;   b = mu * b + g;   p = p - lr * b
 
@@ -273,12 +278,13 @@ def _check_betas(betas: object) -> tuple[float, float]:
 
 
 def torch_weight_decay(paper_lambda: float, lr: float) -> float:
-    """PyTorch's ``weight_decay`` that reproduces the paper's decoupled ``lambda``.
+    """PyTorch's ``weight_decay`` ``lambda`` that reproduces the paper's decoupled ``lambda_LH``.
 
-    Loshchilov & Hutter (2019) shrink by ``eta_t * lambda`` per step, where ``eta_t``
-    is the schedule multiplier and ``alpha`` (here ``lr``) the base learning rate;
-    ``torch.optim.AdamW`` shrinks by ``lr_t * weight_decay = alpha * eta_t *
-    weight_decay``.  They agree when ``weight_decay = lambda / alpha``.
+    Loshchilov & Hutter (2019, Algorithms 1 and 2) shrink the weights by the factor
+    ``1 - s_t * lambda_LH`` per step, where ``s_t`` is the schedule multiplier (their
+    ``eta_t``) and ``eta`` the base learning rate (their ``alpha``, here ``lr``);
+    ``torch.optim.AdamW`` shrinks by ``1 - eta_t * lambda = 1 - eta * s_t * lambda``.  They
+    agree when ``lambda = lambda_LH / eta``.  Introduced in ``book/decay/adamw_figure2.md``.
     """
     paper_lambda = check_nonnegative("paper_lambda", paper_lambda)
     lr = check_positive("lr", lr)
@@ -341,7 +347,8 @@ class SGD(_Base):
     The update is ``sgd_kernel_`` (arguments checked once, per parameter group).
     ``SGD(params, lr, momentum, weight_decay)`` follows ``torch.optim.SGD`` with the same
     arguments (no dampening, no Nesterov); ``decoupled=True`` gives SGDW (Loshchilov &
-    Hutter 2019, with PyTorch's ``lr * weight_decay`` shrink factor).
+    Hutter 2019, with PyTorch's shrink factor ``1 - lr * weight_decay``, that is
+    ``1 - eta_t * lambda``).
     Introduced in ``book/decay/sgd.md``.
 
     Raises ``ValueError`` for ``lr <= 0``, ``weight_decay < 0`` or ``momentum``

@@ -1,8 +1,9 @@
 """Train a whole grid of (learning rate, weight decay, seed) configurations at once.
 
 Introduced in the chapter *L2 regularization is weight decay under SGD*
-(``book/decay/sgd.md``) and used for the learning-rate x weight-decay heatmaps of *Why
-L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``).
+(``book/decay/sgd.md``) and used for the learning-rate x weight-decay heatmaps of *The
+paper's Figure 2, replicated* (``book/decay/adamw_figure2.md``) and the network of *Why L2
+fails under Adam, and what AdamW does* (``book/decay/adamw.md``).
 
 The model is a one-hidden-layer ReLU network ``logits = relu(X W1 + b1) W2 + b2``
 trained with the mean cross-entropy on minibatches.  A :class:`SweepConfig` names the grid
@@ -23,13 +24,17 @@ Conventions
   (:func:`minibatch_order`: a fresh permutation every epoch, the last incomplete batch
   dropped).  All configurations of one seed start from the same weights and see the same
   batches.
-* The learning rate of step ``t`` (0, 1, ..., T-1) is ``lr * eta_t`` with the schedule
-  multiplier ``eta_t = 1`` (``"constant"``) or ``(1 + cos(pi t / T)) / 2`` (``"cosine"``).
-* ``weight_decays`` means, for ``decoupled=False``, the L2 coefficient ``lambda'``
-  (``lambda' * w`` is added to the gradient); for ``decoupled=True`` with
-  ``decay_convention="paper"`` (default), Loshchilov & Hutter's ``lambda``: each step
-  shrinks ``w`` by the factor ``1 - eta_t * lambda``, whatever the learning rate; with
-  ``decay_convention="torch"``, PyTorch's: ``1 - lr * eta_t * lambda``.
+* Notation (the book's glossary): the learning rate of step ``t`` (0, 1, ..., T-1) is
+  ``eta_t = eta * s_t``, with ``eta`` an entry of ``lrs`` and the schedule multiplier
+  ``s_t = 1`` (``"constant"``) or ``(1 + cos(pi t / T)) / 2`` (``"cosine"``); ``mu`` is
+  ``momentum``.
+* ``weight_decays`` means, for ``decoupled=False``, the L2 coefficient ``lambda``
+  (``lambda * w``, the gradient of ``lambda / 2 * ||w||^2``, is added to the gradient; the
+  same in both conventions); for ``decoupled=True`` with ``decay_convention="paper"``
+  (default), Loshchilov & Hutter's ``lambda_LH``: each step shrinks ``w`` by the factor
+  ``1 - s_t * lambda_LH``, whatever the learning rate; with ``decay_convention="torch"``,
+  PyTorch's ``lambda``: ``1 - eta_t * lambda``.  The two agree when ``lambda_LH = eta *
+  lambda`` (:func:`weightreg.optim.torch_weight_decay`).
 * **Divergence** (:mod:`weightreg.divergence`): a configuration whose minibatch loss (or,
   after the last step, its training loss) is not finite or exceeds ``BLOWUP_FACTOR`` times
   its first minibatch loss (at least 1) is frozen: its parameters become NaN, it takes no
@@ -164,7 +169,12 @@ class SweepConfig:
         return [(lr, wd, s) for lr in self.lrs for wd in self.weight_decays for s in self.seeds]
 
     def torch_decay(self, lr: float, weight_decay: float) -> float:
-        """The ``weight_decay`` handed to the update rule (PyTorch's ``1 - lr * wd`` shrink)."""
+        """The ``weight_decay`` handed to the update rule: PyTorch's ``lambda``.
+
+        ``weight_decay`` itself, except for decoupled decay in the paper's convention, where
+        it is ``lambda_LH`` and PyTorch's ``lambda = lambda_LH / lr`` (shrink ``1 - eta_t *
+        lambda = 1 - s_t * lambda_LH``).
+        """
         paper = self.decoupled and self.decay_convention == "paper"
         return weight_decay / lr if paper else weight_decay
 
@@ -309,7 +319,11 @@ class SweepResult:
 
 
 def schedule_multipliers(num_steps: int, schedule: Schedule = "cosine") -> list[float]:
-    """The multipliers ``eta_0, ..., eta_{T-1}``: all 1, or ``(1 + cos(pi t / T)) / 2``."""
+    """The schedule multipliers ``s_0, ..., s_{T-1}``: all 1, or ``(1 + cos(pi t / T)) / 2``.
+
+    The learning rate of step ``t`` is ``eta_t = eta * s_t`` (the book's notation; Loshchilov
+    & Hutter write ``eta_t`` for the multiplier itself).
+    """
     num_steps = check_positive_int("num_steps", num_steps)
     check_choice("schedule", schedule, ("constant", "cosine"))
     if schedule == "constant":
@@ -503,7 +517,7 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
     order = torch.stack(
         [minibatch_order(n, B, config.num_epochs, s) for s in config.seeds]
     )  # (S, T, B)
-    etas = schedule_multipliers(order.shape[1], config.schedule)
+    etas = schedule_multipliers(order.shape[1], config.schedule)  # s_t
     frozen = torch.zeros(J, dtype=torch.bool)
     limit = None
     H = torch.empty(S, G, B, h, dtype=dtype)
@@ -540,7 +554,7 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
         dHt = dH.view(S, G, B, h).transpose(1, 2).reshape(S, B, G * h)  # seed-major again
         dW1 = torch.bmm(Xb.transpose(1, 2), dHt).view(S, d, G, h)  # one product per seed
         grads = [dW1, db1, dW2, db2]
-        lr_t = (lr_j * eta).to(dtype)  # multiplied in float64, used in the parameters' dtype
+        lr_t = (lr_j * eta).to(dtype)  # eta_t = eta * s_t in float64, used in the params' dtype
         for i, (p, g) in enumerate(zip(views, grads, strict=True)):
             lr_i = lr_t.reshape(lr_shapes[i])
             config_update_(config, p, g, m[i], v2[i] if v2 else None, t + 1, lr_i, decays[i])

@@ -1,10 +1,17 @@
-"""Figures of the weight-decay chapters: sweep heatmaps and optimizer trajectories.
+r"""Figures of the weight-decay chapters: sweep heatmaps and optimizer trajectories.
 
 Introduced in *L2 regularization is weight decay under SGD* (``book/decay/sgd.md``) and
-used in *Why L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``).  Drawing
-only: every number comes from :mod:`weightreg.optim_sweep` (the heatmap calls the
+used in *Why L2 fails under Adam, and what AdamW does* (``book/decay/adamw.md``) and *The
+paper's Figure 2, replicated* (``book/decay/adamw_figure2.md``).  Drawing only: every number
+comes from :mod:`weightreg.optim_sweep` (the heatmap calls the
 :class:`~weightreg.optim_sweep.SweepResult`'s own methods, it refits nothing) and
 :mod:`weightreg.optim`.
+
+Notation (the book's glossary): :math:`\eta` the learning rate, :math:`\lambda` the
+weight-decay coefficient in PyTorch's convention (L2 penalty :math:`\frac{\lambda}{2}\lVert
+\mathbf{w}\rVert^2`, or the decoupled shrink factor :math:`1 - \eta\lambda` per step), so that
+:math:`\eta\lambda` is the decay per step, which is also Loshchilov and Hutter's
+:math:`\lambda_{\mathrm{LH}}`.  Axis labels are typeset with mathtext.
 """
 
 from __future__ import annotations
@@ -15,13 +22,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import QuadMesh
+from matplotlib.colorbar import Colorbar
+from matplotlib.ticker import PercentFormatter
 
 from ..optim_sweep import SweepResult
 from ..plotting import _check_str
 from ..validation import check_bool, check_nonnegative, check_real
 
-__all__ = ["sweep_heatmap", "trajectory_panel"]
+__all__ = ["error_colorbar", "sweep_heatmap", "trajectory_panel"]
+
+DIVERGED_GREY = "0.75"
+"""The colour of a diverged cell (its result is NaN) in :func:`sweep_heatmap`."""
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -103,20 +116,25 @@ def sweep_heatmap(
     result: SweepResult,
     *,
     title: str | None = None,
-    ylabel: str = "weight decay",
+    ylabel: str | None = None,
     per_step: bool = False,
     vmin: float | None = None,
     vmax: float | None = None,
     within: float = 0.25,
 ) -> QuadMesh:
-    """Mean test error over the (learning rate, weight decay) grid of ``result``.
+    r"""Mean test error over the (learning rate, weight decay) grid of ``result``.
 
-    x is the learning rate, y the weight decay (both log scale, every value ``> 0``); with
-    ``per_step=True`` y is ``lr * weight_decay`` instead, so every cell becomes a
-    parallelogram.  The colour scale runs from ``vmin`` (default: the best error) to
-    ``vmax`` (default: ``min(1, 2.5 * best)``); the axes have major ticks only.  Diverged
-    cells are grey; the best cell gets a star.  With at least 3 weight decays the best
-    decay of each good learning rate
+    x is the learning rate :math:`\eta`, y the weight decay (both log scale, every value
+    ``> 0``); with ``per_step=True`` y is ``lr * weight_decay`` (:math:`\eta\lambda`, the decay
+    per step, which is Loshchilov and Hutter's :math:`\lambda_{\mathrm{LH}}` for decoupled
+    decay) instead, so every cell becomes a parallelogram and the label gets the prefix
+    :math:`\eta\times`; ``ylabel=None`` labels it "weight decay" with the typeset
+    :math:`\lambda`.  The colour scale (``viridis_r``: yellow is a low error, dark a high
+    one) runs from ``vmin`` (default: the best error) to ``vmax`` (default: ``min(1, 2.5 *
+    best)``); the axes have major ticks only.  Diverged cells (NaN) are grey
+    (:data:`DIVERGED_GREY`); the best cell gets a star.  Draw the colour bar with
+    :func:`error_colorbar`: it says which end is better and what grey means.  With at least
+    3 weight decays the best decay of each good learning rate
     (:meth:`~weightreg.optim_sweep.SweepResult.best_decays` with ``within``) gets a white
     dot, and a dashed line draws the fit of
     :meth:`~weightreg.optim_sweep.SweepResult.ridge_fit`: its slope on the plot is
@@ -131,7 +149,9 @@ def sweep_heatmap(
     if not isinstance(result, SweepResult):
         raise TypeError(f"result must be a SweepResult (from sweep()), got {type(result).__name__}")
     _check_str("title", title, optional=True)
-    _check_str("ylabel", ylabel)
+    _check_str("ylabel", ylabel, optional=True)
+    if ylabel is None:
+        ylabel = r"weight decay $\lambda$"
     check_bool("per_step", per_step)
     vmin = None if vmin is None else check_real("vmin", vmin)
     vmax = None if vmax is None else check_real("vmax", vmax)
@@ -140,7 +160,7 @@ def sweep_heatmap(
     X, Y = np.meshgrid(_edges(result.lrs), _edges(result.weight_decays), indexing="ij")
     if per_step:
         Y = Y * X
-    cmap = plt.get_cmap("viridis_r").with_extremes(bad="0.75")
+    cmap = plt.get_cmap("viridis_r").with_extremes(bad=DIVERGED_GREY)
     best = float(err.min())
     mesh = ax.pcolormesh(
         X,
@@ -164,12 +184,61 @@ def sweep_heatmap(
             slope += 1.0 if per_step else 0.0
             xs = np.array([lrs.min(), lrs.max()])
             ax.plot(xs, 10 ** (intercept + slope * np.log10(xs)), "--", color="white", lw=1.5)
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("lr x " + ylabel if per_step else ylabel)
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(r"$\eta\,\times$ " + ylabel if per_step else ylabel)
     ax.grid(False)
     if title:
         ax.set_title(title)
     return mesh
+
+
+def error_colorbar(mesh: ScalarMappable, ax: object, *, label: str = "mean test error") -> Colorbar:
+    """A colour bar for :func:`sweep_heatmap` that says which end is better.
+
+    Drawn next to ``ax`` (an Axes, or a sequence or array of Axes that share it), with the
+    label ``label + " (%), lower is better"``, ticks in percent (the sweep's errors are
+    fractions), an arrow and the word "better" at the low end (at the top: the colour map is
+    ``viridis_r``, so yellow is better), and a grey swatch below the bar labelled
+    "diverged" (the colour of NaN cells).  Returns the colour bar.
+
+    Raises ``TypeError`` for a ``mesh`` that is not a matplotlib mappable, an ``ax`` that is
+    not an Axes or a non-empty sequence of Axes, or a non-str ``label``.
+    """
+    if not isinstance(mesh, ScalarMappable):
+        raise TypeError(
+            f"mesh must be the mappable sweep_heatmap returned, got {type(mesh).__name__}"
+        )
+    axes = np.asarray(ax, dtype=object).ravel().tolist() if not isinstance(ax, Axes) else [ax]
+    if not axes or not all(isinstance(a, Axes) for a in axes):
+        raise TypeError(f"ax must be a matplotlib Axes or a non-empty sequence of Axes, got {ax!r}")
+    _check_str("label", label)
+    fig = axes[0].figure
+    cbar = fig.colorbar(mesh, ax=axes if len(axes) > 1 else axes[0])
+    cbar.set_label(label + " (%), lower is better")
+    cbar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    cbar.ax.invert_yaxis()  # low error (better) at the top
+    cbar.ax.annotate(
+        "better",
+        xy=(0.5, 1.0),
+        xytext=(0.5, 1.07),
+        xycoords="axes fraction",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        arrowprops={"arrowstyle": "->", "lw": 1.2},
+        annotation_clip=False,
+    )
+    cbar.ax.text(
+        0.5,
+        -0.04,
+        "grey:\ndiverged",
+        transform=cbar.ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=7,
+        bbox={"facecolor": DIVERGED_GREY, "edgecolor": "k", "lw": 0.5, "pad": 1.5},
+    )
+    return cbar
 
 
 def trajectory_panel(
