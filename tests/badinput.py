@@ -1729,3 +1729,40 @@ KINDS["mappable"] = Kind(bad=lambda base: [None, "mesh", 1.0, []], draw=lambda b
 REGISTRY["weightreg.figures.decay.error_colorbar"] = entry(
     _colorbar_baseline, mesh="mappable", ax="ax", label="str"
 )
+
+
+# weightreg.figures.lk: the L1 and L0.5 pictures (issue 11)
+REGISTRY["weightreg.figures.lk.step_table_markdown"] = entry(
+    lambda: ((1.5,), {"alpha": 0.1, "lr": 0.1, "sizes": (2.0, 0.1)}),
+    k="positive",
+    alpha="nonnegative",
+    lr="positive",
+    sizes="sizes",
+)
+REGISTRY["weightreg.figures.lk.draw_prox_maps"] = entry(
+    lambda: ((_fig(), 0.5), {"zlim": 1.5}), fig="figure", tau="positive", zlim="positive"
+)
+REGISTRY["weightreg.figures.lk.draw_implicit_euler"] = entry(
+    lambda: ((_fig(), 1.0, 1.0, 0.1), {"w0": 1.0, "steps": 4}),
+    fig="figure",
+    k="prox_k",
+    alpha="positive",
+    lr="positive",
+    w0="real",
+    steps="int>=1",
+)
+REGISTRY["weightreg.figures.lk.draw_ball_optima"] = entry(
+    lambda: ((_fig(), _c_quad(), 1.0, f64(1.0, 0.0), f64(0.9, 0.4)), {"lim": 2.4}),
+    fig="figure",
+    quad="quad",
+    radius="positive",
+    w_l1="point2",
+    w_l2="point2",
+    lim="positive",
+)
+REGISTRY["weightreg.figures.lk.draw_priors"] = entry(
+    lambda: ((_fig(),), {"scale": 1.0, "wlim": 4.0}),
+    fig="figure",
+    scale="positive",
+    wlim="positive",
+)

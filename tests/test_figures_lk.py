@@ -10,14 +10,25 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from weightreg.constraint_geometry import (  # noqa: E402
+    constrained_argmin_2d,
+    example_quadratic,
+)
+from weightreg.dynamics import flow_solution  # noqa: E402
 from weightreg.figures.lk import (  # noqa: E402
     START_WEIGHTS,
+    _nan_at_jumps,
+    draw_ball_optima,
+    draw_implicit_euler,
     draw_penalty_dynamics,
+    draw_priors,
+    draw_prox_maps,
     dynamics_explorer,
     plot_penalty_and_grad,
     step_table,
+    step_table_markdown,
 )
-from weightreg.penalties import penalty_descent, prox_descent  # noqa: E402
+from weightreg.penalties import penalty_descent, prox_descent, prox_l1, prox_lhalf  # noqa: E402
 
 
 @pytest.mark.parametrize("k", [0.5, 1.0, 2.0, 3.0])
@@ -114,11 +125,33 @@ def test_draw_penalty_dynamics_shows_divergence_as_lines_leaving_the_axes():
     plt.close("all")
 
 
-def test_draw_penalty_dynamics_without_a_prox_shows_a_note():
+def test_draw_penalty_dynamics_without_a_prox_draws_the_flow_and_a_note():
+    """No empty frame: for a k without a closed-form prox the panel shows the gradient flow."""
     fig = plt.figure()
     draw_penalty_dynamics(fig, 1.5, 1.0, 0.1, method="proximal", steps=3)
-    assert any("no closed-form prox for k = 1.5" in t.get_text() for t in fig.axes[1].texts)
-    assert len(fig.axes[1].lines) == 1  # only the zero line
+    ax2 = fig.axes[1]
+    assert any("no closed-form prox for $k = 1.5$" in t.get_text() for t in ax2.texts)
+    flows = [line for line in ax2.lines if line.get_linestyle() == ":"]
+    assert len(flows) == len(START_WEIGHTS)
+    x = np.asarray(flows[0].get_xdata())
+    # flow of 1.0 * |w|^1.5: |w|^0.5 falls linearly at rate 0.75 per unit time (time = lr * t)
+    r = np.clip(np.sqrt(abs(START_WEIGHTS[0])) - 0.75 * 0.1 * x, 0, None) ** 2
+    np.testing.assert_allclose(np.abs(flows[0].get_ydata()), r, rtol=1e-10, atol=1e-14)
+    plt.close(fig)
+
+
+def test_every_frame_draws_the_flow_behind_the_steps():
+    fig = plt.figure()
+    draw_penalty_dynamics(fig, 1.0, 1.0, 0.2, method="proximal", steps=10, w0=(0.9,))
+    ax2 = fig.axes[1]
+    steps, flow = ax2.lines[0], [ln for ln in ax2.lines if ln.get_linestyle() == ":"][0]
+    # L1: proximal steps land exactly on the flow max(|w0| - alpha * lr * t, 0)
+    t = np.asarray(steps.get_xdata())
+    np.testing.assert_allclose(steps.get_ydata(), np.clip(0.9 - 0.2 * t, 0, None), atol=1e-12)
+    np.testing.assert_allclose(
+        flow.get_ydata(), np.clip(0.9 - 0.2 * np.asarray(flow.get_xdata()), 0, None), atol=1e-12
+    )
+    assert r"\eta\alpha" in ax2.get_title() and "$" in ax2.get_xlabel() + ax2.get_ylabel()
     plt.close(fig)
 
 
@@ -163,3 +196,101 @@ def test_penalty_trajectories_are_penalty_descent_with_silent_nan_for_divergence
     assert torch.isnan(traj[-1, 1]) and torch.isnan(every[-1]).all()
     with pytest.raises(ValueError, match="lr must be > 0"):
         penalty_trajectories(w0, 2.0, 1.0, 0.0, 3)
+
+
+def test_step_table_markdown_has_typeset_headers_and_the_table_numbers():
+    md = step_table_markdown(0.5, alpha=1.0, lr=0.05, sizes=(2.0, 1e-4)).data
+    lines = md.splitlines()
+    assert len(lines) == 4 and lines[0].count("$") >= 8  # every header typeset
+    assert "lr*" not in md and "index" not in md
+    table = step_table(0.5, alpha=1.0, lr=0.05, sizes=(2.0, 1e-4))
+    cells = [float(c) for c in lines[3].strip("| ").split(" | ")]
+    np.testing.assert_allclose(cells, table.iloc[1].to_numpy(), rtol=5e-3)
+
+
+def test_nan_at_jumps_breaks_only_at_the_jumps():
+    x = np.linspace(-1, 1, 201)
+    y = np.where(np.abs(x) > 0.5, x, 0.0)
+    xb, yb = _nan_at_jumps(x, y, 0.2)
+    assert np.isnan(yb).sum() == 2 and np.isnan(xb).sum() == 2
+    np.testing.assert_array_equal(yb[~np.isnan(yb)], y)
+    finite = np.split(yb, np.nonzero(np.isnan(yb))[0])
+    assert all(np.all(np.abs(np.diff(seg[~np.isnan(seg)])) <= 0.2) for seg in finite)
+
+
+def test_draw_prox_maps_has_no_vertical_segment_and_draws_the_two_proxes():
+    fig = plt.figure()
+    draw_prox_maps(fig, 0.2, zlim=1.5)
+    ax = fig.axes[0]
+    half, soft = ax.lines[0], [ln for ln in ax.lines if ln.get_linestyle() == "--"][0]
+    x, y = np.asarray(half.get_xdata(), float), np.asarray(half.get_ydata(), float)
+    assert np.isnan(y).sum() == 2  # one break at each of the two jumps
+    ok = ~np.isnan(y)
+    expected = prox_lhalf(torch.tensor(x[ok], dtype=torch.float64), 0.2).numpy()
+    np.testing.assert_allclose(y[ok], expected, rtol=0, atol=0)
+    steps = np.abs(np.diff(y))
+    assert np.nanmax(steps) < 0.01  # 3001 points on [-1.5, 1.5]: no segment bridges the jump
+    xs = torch.tensor(np.asarray(soft.get_xdata(), float), dtype=torch.float64)
+    np.testing.assert_allclose(soft.get_ydata(), prox_l1(xs, 0.2).numpy(), atol=0)
+    assert "$" in ax.get_xlabel() and r"\tau" in ax.get_title()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("k", [0.5, 1.0, 2.0])
+def test_draw_implicit_euler_draws_steps_flow_and_step_maps(k):
+    fig = plt.figure()
+    draw_implicit_euler(fig, k, 1.0, 0.3, w0=1.0, steps=8)
+    ax1, ax2 = fig.axes
+    by_label = {ln.get_label(): ln for ln in ax2.lines}
+    start = torch.tensor([1.0], dtype=torch.float64)
+    grad = penalty_descent(start, k, 1.0, 0.3, 8)[:, 0].numpy()
+    prox = prox_descent(start, k, 1.0, 0.3, 8)[:, 0].numpy()
+    np.testing.assert_allclose(by_label["gradient steps"].get_ydata(), grad, atol=0)
+    np.testing.assert_allclose(by_label["proximal steps"].get_ydata(), prox, atol=0)
+    flow = by_label[r"gradient flow at $\eta t$"]
+    u = 0.3 * torch.tensor(np.asarray(flow.get_xdata()), dtype=torch.float64)
+    np.testing.assert_allclose(flow.get_ydata(), flow_solution(start, k, 1.0, u)[:, 0], atol=1e-12)
+    # left panel: the proximal step map is drawn without a vertical segment
+    pmap = [ln for ln in ax1.lines if ln.get_label() == "proximal step (implicit)"][0]
+    y = np.asarray(pmap.get_ydata(), float)
+    assert np.nanmax(np.abs(np.diff(y))) < 0.05
+    if k == 1.0:  # for L1 the proximal steps lie exactly on the flow
+        np.testing.assert_allclose(prox, np.clip(1.0 - 0.3 * np.arange(9), 0, None), atol=1e-12)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="k must be one of"):
+        draw_implicit_euler(plt.figure(), 1.5, 1.0, 0.3)
+    with pytest.raises(ValueError, match="w0 must be non-zero"):
+        draw_implicit_euler(plt.figure(), 1.0, 1.0, 0.3, w0=0.0)
+    plt.close("all")
+
+
+def test_draw_ball_optima_draws_the_touching_level_sets_and_the_sparse_corner():
+    quad = example_quadratic()
+    w1, w2 = constrained_argmin_2d(quad, 1.0, 1.0), constrained_argmin_2d(quad, 2.0, 1.0)
+    fig = plt.figure()
+    draw_ball_optima(fig, quad, 1.0, w1, w2)
+    ax1, ax2 = fig.axes
+    texts1 = " ".join(t.get_text() for t in ax1.texts)
+    assert "(1.00,\\ 0.00)" in texts1  # the corner: w_2 = 0
+    for ax, w in ((ax1, w1), (ax2, w2)):
+        levels = [float(v) for c in ax.collections if hasattr(c, "levels") for v in c.levels]
+        assert any(abs(v - float(quad.loss(w))) < 1e-12 for v in levels)
+        assert "$" in ax.get_title() and "$" in ax.get_xlabel()
+    plt.close(fig)
+
+
+def test_draw_priors_densities_have_equal_variance_and_penalties_are_their_neg_logs():
+    fig = plt.figure()
+    draw_priors(fig, scale=0.5, wlim=8.0)
+    ax1, ax2 = fig.axes
+    lap, gau = ax1.lines[0], ax1.lines[1]
+    w = np.asarray(lap.get_xdata())
+    dw = w[1] - w[0]
+    for line in (lap, gau):
+        p = np.asarray(line.get_ydata())
+        assert abs(p.sum() * dw - 1) < 1e-3  # a density
+        assert abs((w**2 * p).sum() * dw - 2 * 0.5**2) < 1e-3  # variance 2 b^2
+    for dens, pen in zip(ax1.lines[:2], ax2.lines[:2], strict=True):
+        p = np.asarray(dens.get_ydata())
+        np.testing.assert_allclose(pen.get_ydata(), -np.log(p) + np.log(p.max()), atol=1e-9)
+    plt.close(fig)
