@@ -25,10 +25,70 @@ def sgdw_via_library(w, grad, buf, lr, momentum, weight_decay):
     return w, buf
 
 
-@pytest.mark.parametrize("solution", [sgdw_solution, sgdw_via_library])
+def sgdw_in_float32(w, grad, buf, lr, momentum, weight_decay):
+    """A correct answer computed (and returned) in float32, whatever the inputs' dtype."""
+    return sgdw_solution(w.float(), grad.float(), buf.float(), lr, momentum, weight_decay)
+
+
+@pytest.mark.parametrize("solution", [sgdw_solution, sgdw_via_library, sgdw_in_float32])
 def test_sgdw_reference_solutions_pass(solution, capsys):
     check.sgdw_step(solution)
-    assert "sgdw_step passed all 5 checks" in capsys.readouterr().out
+    assert "sgdw_step passed all 6 checks" in capsys.readouterr().out
+
+
+def test_sgdw_checks_a_float32_case(capsys):
+    """One case hands float32 tensors to the student, and float32 results pass."""
+    seen = []
+
+    def spy(w, grad, buf, lr, momentum, weight_decay):
+        seen.append(w.dtype)
+        return sgdw_solution(w, grad, buf, lr, momentum, weight_decay)
+
+    check.sgdw_step(spy)
+    assert torch.float32 in seen and torch.float64 in seen
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        ("_coupled", "the decay term went into the momentum buffer"),
+        ("_no_lr", "lambda_LH, the decay per step"),
+        ("_after", "shrunk after the gradient step"),
+    ],
+)
+def test_sgdw_float32_mistakes_are_still_caught(wrong, message):
+    """The float32 tolerance is far smaller than any diagnosed mistake."""
+    fn = globals()[wrong]
+
+    def in_float32(w, g, buf, lr, mu, wd):
+        return fn(w.float(), g.float(), buf.float(), lr, mu, wd)
+
+    with pytest.raises(check.CheckFailed, match=re.escape(message)):
+        check.sgdw_step(in_float32)
+
+
+def test_sgdw_float32_rounding_size_error_is_accepted_but_larger_is_not(capsys):
+    """A float32 answer off by a relative 1e-6 (float32 rounding) passes; 1e-3 does not."""
+
+    def off_by(rel):
+        def fn(w, g, buf, lr, mu, wd):
+            new_w, new_buf = sgdw_in_float32(w, g, buf, lr, mu, wd)
+            return new_w * (1 + rel), new_buf
+
+        return fn
+
+    check.sgdw_step(off_by(1e-6))
+    with pytest.raises(check.CheckFailed, match="the new weights are wrong"):
+        check.sgdw_step(off_by(1e-3))
+
+
+def test_sgdw_float64_answers_keep_the_strict_tolerance():
+    def fn(w, g, buf, lr, mu, wd):
+        new_w, new_buf = sgdw_solution(w, g, buf, lr, mu, wd)
+        return new_w * (1 + 1e-6), new_buf
+
+    with pytest.raises(check.CheckFailed, match="the new weights are wrong"):
+        check.sgdw_step(fn)
 
 
 def _coupled(w, g, buf, lr, mu, wd):
@@ -72,6 +132,7 @@ def _in_place(w, g, buf, lr, mu, wd):
         (_coupled, "the decay term went into the momentum buffer"),
         (_coupled_buffer_only, "the decay term went into the momentum buffer"),
         (_no_lr, "the shrink factor ignores the learning rate"),
+        (_no_lr, "Loshchilov and Hutter's lambda_LH"),
         (_after, "shrunk after the gradient step"),
         (_damped, "damped by (1 - momentum)"),
         (_raw_gradient, "the step uses the raw gradient"),
@@ -120,10 +181,37 @@ def adamw_via_torch(w, grad, m, v, step, lr, betas, eps, weight_decay):
     return p.detach(), state["exp_avg"], state["exp_avg_sq"]
 
 
-@pytest.mark.parametrize("solution", [adamw_solution, adamw_via_library, adamw_via_torch])
+def adamw_in_float32(w, grad, m, v, step, lr, betas, eps, weight_decay):
+    """A correct answer computed (and returned) in float32."""
+    return adamw_solution(
+        w.float(), grad.float(), m.float(), v.float(), step, lr, betas, eps, weight_decay
+    )
+
+
+@pytest.mark.parametrize(
+    "solution", [adamw_solution, adamw_via_library, adamw_via_torch, adamw_in_float32]
+)
 def test_adamw_reference_solutions_pass(solution, capsys):
     check.adamw_step(solution)
-    assert "adamw_step passed all 4 checks" in capsys.readouterr().out
+    assert "adamw_step passed all 5 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"coupled": True}, "the decay term went into the moments"),
+        ({"no_lr": True}, "the shrink factor ignores the learning rate"),
+        ({"no_bias": True}, "without bias correction"),
+    ],
+)
+def test_adamw_float32_mistakes_are_still_caught(changes, message):
+    wrong = _variant(**changes)
+
+    def in_float32(w, g, m, v, *rest):
+        return wrong(w.float(), g.float(), m.float(), v.float(), *rest)
+
+    with pytest.raises(check.CheckFailed, match=re.escape(message)):
+        check.adamw_step(in_float32)
 
 
 def _variant(**changes):
@@ -162,6 +250,7 @@ def _variant(**changes):
         (lambda w, g, m, v, *a: (w, m, v), "return the updated moments"),
         (lambda *a: adamw_solution(*a)[:2], "return a tuple (new_w, new_m, new_v)"),
         (lambda *a: tuple(x.numpy() for x in adamw_solution(*a)), "must be a torch tensor"),
+        (lambda *a: tuple(x.long() for x in adamw_solution(*a)), "floating-point numbers"),
     ],
 )
 def test_adamw_typical_mistakes_get_specific_messages(wrong, message):

@@ -1,16 +1,26 @@
-"""Self-checks for the exercises of the chapters on weight decay and optimizers.
+r"""Self-checks for the exercises of the chapters on weight decay and optimizers.
 
 * :func:`sgdw_step`: one step of SGD with momentum and decoupled weight decay
   (*L2 regularization is weight decay under SGD*, ``book/decay/sgd.md``);
 * :func:`adamw_step`: one AdamW step (*Why L2 fails under Adam, and what AdamW does*,
   ``book/decay/adamw.md``).
 
+Notation (the book's glossary): ``lr`` is the learning rate :math:`\eta`, ``weight_decay``
+the weight-decay coefficient :math:`\lambda` in PyTorch's convention, so decoupled decay
+multiplies the weights by :math:`1 - \eta\lambda` per step; Loshchilov and Hutter's
+coefficient is :math:`\lambda_{\mathrm{LH}} = \eta\lambda`.
+
 Each check compares the student's step with the reference on several cases (non-zero
-momentum buffers, first and later steps, zero decay) and, when they differ, recognizes
-the usual mistakes by recomputing them: decay sent through the momentum buffer or the
-adaptive scaling (that is L2), decay not multiplied by the learning rate, decay applied
-after the gradient step, a damped momentum buffer, missing bias correction, ``eps``
-inside the square root.
+momentum buffers, first and later steps, zero decay, float32 inputs) and, when they differ,
+recognizes the usual mistakes by recomputing them: decay sent through the momentum buffer or
+the adaptive scaling (that is L2), decay not multiplied by the learning rate (the paper's
+convention), decay applied after the gradient step, a damped momentum buffer, missing bias
+correction, ``eps`` inside the square root.
+
+Answers are compared in float64 with a tolerance set by the answer's dtype: ``rtol=1e-9``
+for float64, ``rtol=2e-5`` (a few float32 roundings) for float32 or lower precision, so a
+correct answer computed in float32 passes and every diagnosed mistake still differs by far
+more than that.
 """
 
 from __future__ import annotations
@@ -27,7 +37,13 @@ Tensor = torch.Tensor
 
 
 def _close(a: Tensor, b: Tensor) -> bool:
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-9, atol=1e-12))
+    """``a`` equals ``b`` up to the rounding of the less precise of their dtypes."""
+    if a.shape != b.shape:
+        return False
+    single = a.dtype != torch.float64 or b.dtype != torch.float64
+    rtol, atol = (2e-5, 1e-6) if single else (1e-9, 1e-12)
+    a64, b64 = a.to(torch.float64), b.to(torch.float64)
+    return bool(torch.allclose(a64, b64, rtol=rtol, atol=atol * max(1.0, float(b64.abs().max()))))
 
 
 def _as_tuple(out: object, n: int, names: str) -> tuple[Tensor, ...]:
@@ -36,6 +52,8 @@ def _as_tuple(out: object, n: int, names: str) -> tuple[Tensor, ...]:
     for name, value in zip(names.split(", "), out, strict=True):
         if not isinstance(value, Tensor):
             fail(f"{name} must be a torch tensor, got {type(value).__name__}.")
+        if not value.is_floating_point():
+            fail(f"{name} must hold floating-point numbers, got dtype {value.dtype}.")
     return tuple(t.detach() for t in out)
 
 
@@ -87,9 +105,12 @@ def sgdw_step(
         (rnd(4), rnd(4), torch.zeros(4, dtype=torch.float64), 0.2, 0.9, 0.3),
         (rnd(4), rnd(4), rnd(4), 0.3, 0.0, 0.1),
         (rnd(4), rnd(4), rnd(4), 0.1, 0.5, 0.0),
+        (rnd(6).float(), rnd(6).float(), rnd(6).float(), 0.1, 0.9, 0.5),
     ]
     for w, g, buf, lr, mu, wd in cases:
         where = f"with lr={lr}, momentum={mu}, weight_decay={wd}"
+        if w.dtype == torch.float32:
+            where += " (float32 tensors)"
         args = (w.clone(), g.clone(), buf.clone())
         out = call_student(
             fn, *args, lr, mu, wd, what=f"a {'x'.join(map(str, w.shape))} tensor {where}"
@@ -97,6 +118,7 @@ def sgdw_step(
         if not all(torch.equal(a, b) for a, b in zip(args, (w, g, buf), strict=True)):
             fail("your function changed its inputs in place; compute and return new tensors.")
         new_w, new_buf = _as_tuple(out, 2, "new_w, new_buf")
+        w, g, buf = w.double(), g.double(), buf.double()  # references in float64
         ref_w, ref_buf = _sgdw(w, g, buf, lr, mu, wd)
         if not _close(new_buf, ref_buf):
             _diagnose(
@@ -130,13 +152,15 @@ def sgdw_step(
                 [
                     (
                         _sgdw(w, g, buf, lr, mu, wd, coupled=True)[0],
-                        "this is L2 regularization (the decay goes through the momentum buffer); "
-                        "shrink the weights directly instead.",
+                        "this is coupled decay, the L2 penalty (weight_decay/2)*||w||^2: the "
+                        "decay term weight_decay*w goes through the momentum buffer; decoupled "
+                        "decay shrinks the weights directly instead.",
                     ),
                     (
                         _sgdw(w, g, buf, lr, mu, wd, no_lr=True)[0],
-                        "the shrink factor ignores the learning rate; in PyTorch's convention the "
-                        "weights are multiplied by a factor that involves lr as well.",
+                        "the shrink factor ignores the learning rate: that reads weight_decay as "
+                        "Loshchilov and Hutter's lambda_LH, the decay per step. Here weight_decay "
+                        "is PyTorch's lambda, and the decay per step is lr * weight_decay.",
                     ),
                     (
                         _sgdw(w, g, buf, lr, mu, wd, after=True)[0],
@@ -247,14 +271,28 @@ def adamw_step(
             0.5,
         ),
         (rnd(4), rnd(4), rnd(4), rnd(4).abs(), 2, 0.02, (0.5, 0.9), 1e-8, 0.0),
+        (
+            rnd(6).float(),
+            rnd(6).float(),
+            rnd(6, scale=0.1).float(),
+            rnd(6).abs().float(),
+            5,
+            0.01,
+            (0.9, 0.999),
+            1e-8,
+            0.1,
+        ),
     ]
     for w, g, m, v, t, lr, betas, eps, wd in cases:
         where = f"at step {t} with lr={lr}, betas={betas}, eps={eps}, weight_decay={wd}"
+        if w.dtype == torch.float32:
+            where += " (float32 tensors)"
         args = (w.clone(), g.clone(), m.clone(), v.clone())
         out = call_student(fn, *args, t, lr, betas, eps, wd, what=f"a tensor {where}")
         if not all(torch.equal(a, b) for a, b in zip(args, (w, g, m, v), strict=True)):
             fail("your function changed its inputs in place; compute and return new tensors.")
         new_w, new_m, new_v = _as_tuple(out, 3, "new_w, new_m, new_v")
+        w, g, m, v = w.double(), g.double(), m.double(), v.double()  # references in float64
         ref_w, ref_m, ref_v = _adamw(w, g, m, v, t, lr, betas, eps, wd)
 
         def variant(**flag):
@@ -306,8 +344,9 @@ def adamw_step(
                     ),
                     (
                         variant(no_lr=True)[0],
-                        "the shrink factor ignores the learning rate; in PyTorch's convention it "
-                        "involves lr as well.",
+                        "the shrink factor ignores the learning rate: that reads weight_decay as "
+                        "Loshchilov and Hutter's lambda_LH, the decay per step. Here weight_decay "
+                        "is PyTorch's lambda, and the decay per step is lr * weight_decay.",
                     ),
                     (
                         variant(after=True)[0],
