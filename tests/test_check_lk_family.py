@@ -27,7 +27,7 @@ def test_lhalf_prox_step_accepts_the_solution(capsys):
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        (lambda w, g, lr, a: prox_lhalf(w - lr * g, lr * a), "n times too large"),
+        (lambda w, g, lr, a: prox_lhalf(w - lr * g, lr * a), "d times too large"),
         (lambda w, g, lr, a: prox_lhalf(w - lr * g, a / w.numel()), "misses the learning rate"),
         (lambda w, g, lr, a: prox_lhalf(w, lr * a / w.numel()) - lr * g, "order is reversed"),
         (lambda w, g, lr, a: prox_l1(w - lr * g, lr * a / w.numel()), "soft thresholding"),
@@ -40,6 +40,11 @@ def test_lhalf_prox_step_accepts_the_solution(capsys):
 def test_lhalf_prox_step_names_the_mistake(wrong, message):
     with pytest.raises(CheckFailed, match=re_escape(message)):
         check.lhalf_prox_step(wrong)
+
+
+def test_lhalf_prox_step_accepts_float32_answers(capsys):
+    check.lhalf_prox_step(lambda w, g, lr, a: good_step(w, g, lr, a).float())
+    assert "passed all 4 checks" in capsys.readouterr().out
 
 
 def test_lhalf_prox_step_rejects_in_place_updates():
@@ -70,6 +75,14 @@ def good_flow(w0, k, alpha, t):
 
 def test_flow_decay_accepts_the_solution(capsys):
     check.flow_decay(good_flow)
+    assert "passed all 6 checks" in capsys.readouterr().out
+
+
+def test_flow_decay_accepts_float32_answers(capsys):
+    def in_float32(w0, k, alpha, t):
+        return torch.tensor(good_flow(w0, k, alpha, t), dtype=torch.float32)
+
+    check.flow_decay(in_float32)
     assert "passed all 6 checks" in capsys.readouterr().out
 
 
@@ -134,6 +147,11 @@ def test_lk_norm_accepts_the_solution_and_torch(capsys):
     check.lk_norm(good_norm)
     check.lk_norm(lambda w, k: torch.linalg.vector_norm(w.flatten(), ord=k))
     assert capsys.readouterr().out.count("Well done: lk_norm passed all 8 checks.") == 2
+
+
+def test_lk_norm_accepts_float32_answers(capsys):
+    check.lk_norm(lambda w, k: good_norm(w.float(), k))
+    assert "passed all 8 checks" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
