@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import call_student, fail, passed
+from ._core import CheckFailed, call_student, fail, passed
 
-__all__ = ["l2_penalty"]
+__all__ = ["l2_penalty", "null_space_part"]
 
 
 def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+    """Equal up to float32 rounding: a correct answer computed in float32 passes."""
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
 
 
 def l2_penalty(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
@@ -91,3 +92,75 @@ def l2_penalty(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
             "lambd/2 times the squared Euclidean norm."
         )
     passed("l2_penalty", len(cases))
+
+
+def _project_null(X: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    return w - torch.linalg.pinv(X) @ (X @ w)
+
+
+def null_space_part(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+    r"""Check ``fn(X, w) == P_N w``, the orthogonal projection of ``w`` onto ``X``'s null space.
+
+    :math:`P_{\mathcal N}\mathbf w = \mathbf w - X^+X\mathbf w` for ``X`` of shape ``(n, d)`` and
+    ``w`` of shape ``(d,)`` (the chapter *Overfitting in high dimensions*).  Cases: ``n < d``,
+    a rank-deficient ``X`` (repeated rows), ``n > d`` (the null space is ``{0}``) and a ``w``
+    already in the null space.  Answers in float32 are accepted (relative tolerance ``1e-4``).
+
+    Diagnoses: the row-space part returned instead (the part that gradient steps change), ``w``
+    returned unchanged, a result with the wrong shape, a result that ``X`` does not send to
+    zero, a result not orthogonal to the rows of ``X`` (an oblique, not orthogonal,
+    projection), the inverse of ``X X^T`` used where ``X`` is rank-deficient.
+    """
+    gen = torch.Generator().manual_seed(7)
+    X1 = torch.randn(4, 9, generator=gen, dtype=torch.float64)
+    X2 = torch.cat([X1[:3], X1[:3]])  # rank 3 with 6 rows
+    X3 = torch.randn(12, 5, generator=gen, dtype=torch.float64)
+    w_in_null = _project_null(X1, torch.randn(9, generator=gen, dtype=torch.float64))
+    cases = [
+        (X1, torch.randn(9, generator=gen, dtype=torch.float64), "a 4x9 X (n < d)"),
+        (X2, torch.randn(9, generator=gen, dtype=torch.float64), "a 6x9 X of rank 3"),
+        (X3, torch.randn(5, generator=gen, dtype=torch.float64), "a 12x5 X (n > d)"),
+        (X1, w_in_null, "a w already in the null space"),
+    ]
+    for X, w, what in cases:
+        try:
+            out = call_student(fn, X.clone(), w.clone(), what=what)
+        except CheckFailed as exc:
+            if "singular" in str(exc).lower():
+                fail(
+                    f"on {what} your function tried to invert a singular matrix: with repeated "
+                    "rows (or n > d) X X^T has no inverse; use the pseudo-inverse "
+                    "(torch.linalg.pinv)."
+                )
+            raise
+        if not isinstance(out, torch.Tensor):
+            fail(f"on {what} your function returned a {type(out).__name__}; return a torch tensor.")
+        if out.numel() != w.numel() or out.dim() not in (1, 2):
+            fail(
+                f"on {what} your function returned shape {tuple(out.shape)}; the null-space "
+                f"part of w has w's shape {tuple(w.shape)} (a vector of d entries)."
+            )
+        got = out.detach().reshape(-1).to(torch.float64)
+        if not bool(torch.isfinite(got).all()):
+            fail(
+                f"on {what} your result has NaN or infinite entries: with repeated rows X X^T "
+                "is singular; use the pseudo-inverse (torch.linalg.pinv)."
+            )
+        expected = _project_null(X, w)
+        scale = max(1.0, float(w.norm()))
+        if float((got - expected).norm()) <= 1e-4 * scale:
+            continue
+        if float((got - (w - expected)).norm()) <= 1e-4 * scale:
+            fail(
+                f"on {what} you returned the row-space part, the part of w that gradient steps "
+                "change; the null-space part is the rest of w."
+            )
+        if float((got - w).norm()) <= 1e-4 * scale:
+            fail(f"on {what} you returned w unchanged; remove its component in the row space of X.")
+        if float((X @ got).norm()) > 1e-4 * scale * float(torch.linalg.matrix_norm(X, ord=2)):
+            fail(f"on {what} X times your result is not zero, so it is not in the null space of X.")
+        fail(
+            f"on {what} your result is in the null space of X but is not the orthogonal "
+            "projection of w: w minus your result must lie in the row space of X."
+        )
+    passed("null_space_part", len(cases))
