@@ -1141,23 +1141,31 @@ def _sweep_result():
     return _SWEEP_RESULT[0]
 
 
-def _split_bads(base) -> list[Any]:
+def _split_variants(base, *, y_wrong_dtype, y_bad_values=None) -> list[Any]:
+    """Splits that break one rule each (for classification and regression splits alike)."""
     from weightreg.data import Split
 
     X, y, Xt, yt = base.X_train, base.y_train, base.X_test, base.y_test
     nan = X.clone()
     nan[0, 0] = NAN
-    return [
+    out = [
         None,
         "split",
         (X, y),
         Split(nan, y, Xt, yt),
-        Split(X, y.to(_F64), Xt, yt),
+        Split(X, y.to(y_wrong_dtype), Xt, yt),
         Split(X, y[:-1], Xt, yt),
-        Split(X, y - 5, Xt, yt),
         Split(X, y, Xt[:, :2], yt),
+        Split(X, y, Xt, yt[:-1]),
         Split(X.to(torch.complex128), y, Xt, yt),
     ]
+    if y_bad_values is not None:
+        out.append(Split(X, y_bad_values(y), Xt, yt))
+    return out
+
+
+def _split_bads(base) -> list[Any]:
+    return _split_variants(base, y_wrong_dtype=_F64, y_bad_values=lambda y: y - 5)
 
 
 def _train_baseline():
@@ -1666,22 +1674,7 @@ def _regression_split():
 
 
 def _regression_split_bads(base) -> list[Any]:
-    from weightreg.data import Split
-
-    X, y, Xt, yt = base.X_train, base.y_train, base.X_test, base.y_test
-    nan = X.clone()
-    nan[0, 0] = NAN
-    return [
-        None,
-        "split",
-        (X, y),
-        Split(nan, y, Xt, yt),
-        Split(X, y.to(torch.float32), Xt, yt),
-        Split(X, y[:-1], Xt, yt),
-        Split(X, y, Xt[:, :2], yt),
-        Split(X, y, Xt, yt[:-1]),
-        Split(X.to(torch.complex128), y, Xt, yt),
-    ]
+    return _split_variants(base, y_wrong_dtype=torch.float32)
 
 
 KINDS["regression_split"] = Kind(
