@@ -50,6 +50,29 @@ def test_project_l2_ball_catches_mistakes(wrong, message):
         check.project_l2_ball(wrong)
 
 
+def ref_project_float32(w, radius):
+    """A correct answer computed in single precision."""
+    w32 = w.float()
+    norm = w32.norm()
+    return w32.clone() if norm <= radius else w32 * (radius / norm)
+
+
+def ref_multiplier_float32(w, grad, theta):
+    w32, g32 = w.float(), grad.float()
+    sq = float((w32**2).sum())
+    if sq < (1 - 1e-6) * theta:
+        return 0.0
+    return float(-(g32 * w32).sum() / sq)
+
+
+def test_correct_float32_answers_pass(capsys):
+    check.project_l2_ball(ref_project_float32)
+    check.project_l2_ball(lambda w, r: ref_project_float32(w, r).double())
+    check.l2_multiplier(ref_multiplier_float32)
+    out = capsys.readouterr().out
+    assert "project_l2_ball passed" in out and "l2_multiplier passed" in out
+
+
 def test_project_l2_ball_catches_nan_at_zero():
     def always_divides(w, r):
         return w / w.norm() * torch.clamp(w.norm(), max=r)
@@ -70,7 +93,7 @@ def test_unfinished_stub_reads_as_unfinished():
     ("wrong", "message"),
     [
         (lambda w, g, t: float((g * w).sum() / (w**2).sum()), "wrong sign"),
-        (lambda w, g, t: float(-(g * w).sum() / (2 * (w**2).sum())), "mu of the Lagrangian"),
+        (lambda w, g, t: float(-(g * w).sum() / (2 * (w**2).sum())), "multiplier nu of the"),
         (lambda w, g, t: float(-(g * w).sum() / w.norm()), "squared"),
         (lambda w, g, t: float(-g[0] / w[0]), "NaN|division by zero|single coordinate"),
         (lambda w, g, t: float(-(g * w).sum() / (w**2).sum()), "inactive|theta"),

@@ -7,12 +7,14 @@ in :mod:`weightreg.figures.constraints`.
 
 Conventions
 -----------
-* The loss is the quadratic ``l(w) = (1/2) (w - c)^T H (w - c)`` with a symmetric positive
-  definite ``H`` (2 x 2) and its unconstrained minimizer ``c``; functions act on the last
-  dimension, so ``W`` of shape ``(..., 2)`` holds many points.
+* The loss is the quadratic ``l(w) = (1/2) (w - w_hat)^T H (w - w_hat)`` with a symmetric
+  positive definite ``H`` (2 x 2) and its unconstrained minimizer ``w_hat`` (attribute
+  ``center``; the book writes it as a hatted w, since ``c`` is reserved for the max-norm bound);
+  functions act on the last dimension, so ``W`` of shape ``(..., 2)`` holds many points.
 * The Lp "ball" of radius ``r`` is ``{w : (|w_1|^p + |w_2|^p)^(1/p) <= r}`` for any
-  ``p > 0`` (``p = inf``: ``max(|w_1|, |w_2|) <= r``).  For ``p < 1`` it is not convex.
-* When ``c`` lies outside the ball, the constrained minimizer lies on the ball's boundary
+  ``p > 0`` (``p = inf``: the box ``B_inf(r)``, ``max(|w_1|, |w_2|) <= r``).  For ``p < 1`` it
+  is not convex.
+* When ``w_hat`` lies outside the ball, the constrained minimizer lies on the ball's boundary
   (an interior minimizer would be a local, hence global, unconstrained minimizer of the
   convex ``l``).  :func:`constrained_argmin_2d` therefore searches the boundary by brute
   force, which works for the non-convex balls too, where projections and Lagrange
@@ -53,7 +55,8 @@ def _check_points(name: str, W: object) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Quadratic2D:
-    """The loss ``l(w) = (1/2) (w - center)^T H (w - center)`` of two parameters.
+    """The loss ``l(w) = (1/2) (w - center)^T H (w - center)`` of two parameters; ``center`` is
+    the unconstrained minimizer (the book's hatted w).
 
     ``H`` (2 x 2, symmetric positive definite) and ``center`` (shape ``(2,)``) are real
     floating tensors of the same dtype.

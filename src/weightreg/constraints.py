@@ -5,11 +5,14 @@ again in *The soft-constraint view* (``book/constraints/soft.md``).
 
 Conventions
 -----------
+* Notation (the book's glossary): ``d`` weights, ``r`` the radius of a ball, ``theta`` the
+  bound of the hard L2 constraint, ``c`` the max-norm bound (argument ``max_norm``), ``eta``
+  the learning rate (argument ``lr``), ``t`` the step.
 * The **projection** of ``w`` onto a closed convex set ``C`` is the nearest point of ``C``,
   ``P_C(w) = argmin_{z in C} ||z - w||_2``.  The balls are
-  ``B_p(r) = {z : ||z||_p <= r}`` for ``p`` in ``{1, 2, inf}`` and a radius ``r >= 0``.
-  Note the *radius*: the book's constraint ``||w||_2^2 <= theta`` is the L2 ball of radius
-  ``sqrt(theta)``.
+  ``B_p(r) = {z : ||z||_p <= r}`` for ``p`` in ``{1, 2, inf}`` and a radius ``r >= 0``;
+  ``B_inf(r)`` is the **box** ``|z_i| <= r``.  Note the *radius*: the book's constraint
+  ``||w||_2^2 <= theta`` is the L2 ball of radius ``sqrt(theta)``.
 * ``dim=None`` treats the whole tensor as one vector.  ``dim=d`` projects every slice along
   ``d`` onto its own ball, and ``radius`` may then be a tensor that broadcasts against the
   slice norms (``w``'s shape with ``d`` reduced to size 1), so that one call projects a batch
@@ -21,17 +24,23 @@ Conventions
   (``logits = relu(X @ W1 + b1) @ W2 + b2``).
 * ``radius=inf`` is allowed and means "no constraint" (the projection is the identity), so a
   batched sweep can include the unconstrained model; a negative or NaN radius is an error.
-* A **projected gradient step** with learning rate ``lr > 0`` is ``w <- P_C(w - lr * grad)``.
+* A **projected gradient step** with learning rate ``eta = lr > 0`` is
+  ``w_{t+1} = P_C(w_t - eta * grad l(w_t))``.
   The in-place minibatch step on a parameter is written once (``_projected_step_``) and
   used by :class:`ProjectedSGD` (a ``torch.optim.Optimizer``) and by :func:`projected_update`
   (the ``update(params, lr)`` hook of :func:`weightreg.train.train`);
   :func:`projected_gradient_descent` runs full-batch iterations on rows of problems with the
   book's one proximal solver, :mod:`weightreg.proximal` (a projection is the proximal
   operator of the set's indicator), and its divergence policy (:mod:`weightreg.divergence`).
-* **Max-norm** (Srebro and Shraibman, 2005; Hinton et al., 2012): every unit's incoming weight
-  vector is kept in an L2 ball of radius ``max_norm``: :func:`project_max_norm`, which must be
-  told the weight's ``layout`` (a unit's incoming weights are a *column* of an
-  ``(in, out)`` matrix and a *row* of an ``nn.Linear`` weight ``(out, in)``).
+* **Max-norm** (Hinton et al., 2012; Srivastava et al., 2014, section 5.1): the incoming
+  weight vector ``w_j`` of every hidden unit ``j`` is kept in the L2 ball ``||w_j||_2 <= c``
+  (``c = max_norm``), a *per-unit L2 cap*: :func:`project_max_norm`, which must be told the
+  weight's ``layout`` (a unit's incoming weights are a *column* of an ``(in, out)`` matrix
+  and a *row* of an ``nn.Linear`` weight ``(out, in)``).  It is neither the box
+  ``B_inf(r)`` (:func:`project_linf_ball`, which caps every single weight) nor the max-norm
+  of a matrix of Srebro and Shraibman (2005), a factorization norm.  The papers cap hidden
+  layers; which weight matrices to cap is the caller's choice (*The hard-constraint view*
+  caps the hidden layer only).
 
 The projections never modify their input; they return a new tensor.  Their arguments are
 checked (a ``TypeError`` or ``ValueError`` naming the argument); the private kernels
@@ -219,11 +228,12 @@ def project_l2_ball(
 def project_linf_ball(
     w: torch.Tensor, radius: float | torch.Tensor = 1.0, *, dim: int | None = None
 ) -> torch.Tensor:
-    """Euclidean projection onto the L-infinity ball ``{z : max_i |z_i| <= radius}``.
+    """Euclidean projection onto the L-infinity ball, the box ``{z : max_i |z_i| <= radius}``.
 
-    The ball is a box, so the projection clips every coordinate on its own:
+    The ball is a box (``r = radius``), so the projection clips every coordinate on its own:
     ``P(w)_i = clamp(w_i, -radius, radius)``.  With ``dim`` every slice along ``dim`` has its
-    own radius.
+    own radius.  Not the max-norm (:func:`project_max_norm`), which caps the L2 norm of each
+    unit's incoming weight vector, not each weight.
     """
     w = _check_w("w", w)
     dim = _check_dim(w, dim)
@@ -240,9 +250,9 @@ def project_l1_ball(
     radius``.  ``tau`` is found exactly by sorting (Duchi et al., 2008, Fig. 1): with
     ``u`` the magnitudes sorted in decreasing order and ``rho`` the largest ``k`` such that
     ``u_k > (u_1 + ... + u_k - radius) / k``, ``tau = (u_1 + ... + u_rho - radius) / rho``.
-    Cost ``O(n log n)`` per slice, no iteration.  Coordinates with ``|w_i| <= tau`` become
-    exactly 0: the corners of the L1 ball.  With ``dim`` every slice along ``dim`` is
-    projected onto its own ball.
+    Cost ``O(d log d)`` per slice of ``d`` entries, no iteration.  Coordinates with
+    ``|w_i| <= tau`` become exactly 0: the corners of the L1 ball.  With ``dim`` every slice
+    along ``dim`` is projected onto its own ball.
     """
     w = _check_w("w", w)
     dim = _check_dim(w, dim)
@@ -292,12 +302,14 @@ def ball_projection(
 def project_max_norm(
     weight: torch.Tensor, max_norm: float | torch.Tensor, *, layout: str
 ) -> torch.Tensor:
-    """Max-norm projection: every unit's incoming weight vector onto an L2 ball of ``max_norm``.
+    """Max-norm projection: every unit's incoming weight vector onto an L2 ball of radius ``c``.
 
-    The constraint ``||incoming weights of unit j||_2 <= max_norm`` for every unit ``j`` is
-    the max-norm regularizer (Srebro and Shraibman, 2005; Hinton et al., 2012).  Which slice
-    holds a unit's incoming weights depends on the layout, which must be given (one layout
-    mistaken for the other silently constrains the wrong vectors):
+    The constraint ``||w_j||_2 <= c`` (``c = max_norm``) on the incoming weights ``w_j`` of
+    every unit ``j`` of the layer is the max-norm constraint of Hinton et al. (2012) and
+    Srivastava et al. (2014, section 5.1), who apply it to hidden units: a per-unit L2 cap, not
+    the box ``|w_i| <= r`` (:func:`project_linf_ball`).  Which slice holds a unit's incoming
+    weights depends on the layout, which must be given (one layout mistaken for the other
+    silently constrains the wrong vectors):
 
     * ``layout="in_out"``: ``weight`` is ``(..., in_features, out_features)``, used as
       ``X @ weight`` (the book's layout, :mod:`weightreg.optim_sweep`); unit ``j``'s incoming
@@ -345,7 +357,7 @@ def _projected_step_(p: torch.Tensor, lr: float, project: Projection | None) -> 
 
 
 class ProjectedSGD(torch.optim.Optimizer):
-    """Projected stochastic gradient descent: ``p <- project(p - lr * p.grad)``, ``lr > 0``.
+    """Projected stochastic gradient descent: ``p <- project(p - eta * p.grad)``, ``eta = lr > 0``.
 
     Each parameter group may carry its own ``project`` (a function ``tensor -> tensor``, e.g.
     ``lambda w: project_l2_ball(w, r)``); groups without one (``project=None``, the default,

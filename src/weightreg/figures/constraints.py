@@ -73,8 +73,8 @@ def draw_constrained_problem(
     ax.contour(
         G1.numpy(), G2.numpy(), Z.numpy(), levels=lv.numpy(), colors="#8a8a8a", linewidths=0.7
     )
-    c = quad.center
-    ax.plot(float(c[0]), float(c[1]), "k*", ms=9, label="unconstrained optimum")
+    w_hat = quad.center
+    ax.plot(float(w_hat[0]), float(w_hat[1]), "k*", ms=9, label="unconstrained optimum")
     if p is not None:
         P = lp_sphere(p, radius, BALL_POINTS)
         ax.fill(P[:, 0].numpy(), P[:, 1].numpy(), color=color, alpha=0.18, lw=0)
