@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p for p in (ROOT / "book").rglob("*.md") if not p.name.startswith("_"))
 
 RETIRED = {
-    r"\\lambda'": "the primed L2 coefficient is retired: lambda (PyTorch's), or lambda_L2 beside a decoupled lambda",
+    r"\\lambda'": "the primed L2 coefficient is retired: lambda (or lambda_L2 beside decoupled)",
     r"\\alpha'": "the primed coefficient is retired: convert with lambda = 2 alpha / d",
     r"\\lambda_i\b|\\lambda_\{?[ijk]\}?": "eigenvalues are sigma_i^2, not lambda_i",
     r"\\lambda_\{?\\text\{PT\}": "PyTorch's coefficient is plain lambda",

@@ -161,7 +161,7 @@ def test_categorical_controls_are_drop_down_lists_in_html():
 
 
 def test_live_categorical_control_is_a_dropdown():
-    ipywidgets = pytest.importorskip("ipywidgets")
+    pytest.importorskip("ipywidgets")
     box = explorer(draw_method, {"method": ["gradient", "prox"], "k": [1, 2]}, live=True)
     kinds = [type(c).__name__ for c in box.children[:2]]
     assert kinds == ["Dropdown", "SelectionSlider"]
