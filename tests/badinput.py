@@ -1333,6 +1333,10 @@ REGISTRY.update(
             schedule="choice",
             decay_convention="choice",
             dtype="dtype",
+            dropout="probability",
+            input_dropout="probability",
+            label_smoothing="probability",
+            history_every="int>=0",
         ),
         "weightreg.optim_sweep.init_mlp": entry(
             lambda: ((4, 3, 2, 0), {"dtype": _F64}),
@@ -1354,9 +1358,13 @@ REGISTRY.update(
             lambda: ((5,), {"schedule": "cosine"}), num_steps="int>=1", schedule="choice"
         ),
         "weightreg.optim_sweep.sweep": entry(
-            lambda: ((_tiny_split(), _tiny_config(lrs=[0.1], weight_decays=[1e-3])), {}),
+            lambda: (
+                (_tiny_split(), _tiny_config(lrs=[0.1], weight_decays=[1e-3])),
+                {"validation": (_tiny_split().X_test, _tiny_split().y_test)},
+            ),
             split="split",
             config="sweep_config",
+            validation="validation|None",
         ),
         "weightreg.train.evaluate_loss": entry(
             lambda: ((_row_sum, *_xy()), {"loss": _squared_loss()}),
@@ -1718,6 +1726,17 @@ def _colorbar_baseline():
     return (sweep_heatmap(ax, _sweep_result()), ax), {"label": "err"}
 
 
+KINDS["validation|None"] = Kind(  # a pair (X_val, y_val) for the sweep's history
+    bad=lambda base: [
+        "val",
+        base[0],
+        (base[0],),
+        (base[0][:, :2], base[1]),
+        (base[0], base[1][:-1]),
+        (base[0], base[1].to(torch.float64)),
+    ],
+    draw=lambda base: _texts | st.floats(),
+)
 KINDS["mappable"] = Kind(bad=lambda base: [None, "mesh", 1.0, []], draw=lambda base: _texts)
 REGISTRY["weightreg.figures.decay.error_colorbar"] = entry(
     _colorbar_baseline, mesh="mappable", ax="ax", label="str"

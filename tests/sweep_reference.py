@@ -37,6 +37,7 @@ from weightreg.optim_sweep import (
     minibatch_order,
     schedule_multipliers,
 )
+from weightreg.seeding import streams
 
 __all__ = ["sweep_loop", "sweep_vmap"]
 
@@ -78,7 +79,10 @@ def sweep_loop(
     orders = {s: minibatch_order(n, config.batch_size, config.num_epochs, s) for s in config.seeds}
     etas = schedule_multipliers(len(orders[config.seeds[0]]), config.schedule)
     finals, states = [], []
-    for lr, wd, seed in config.grid():
+    G = len(config.lrs) * len(config.weight_decays)
+    for c, (lr, wd, seed) in enumerate(config.grid()):
+        g = c // len(config.seeds)  # the configuration's index among its seed's G
+        noise = streams(seed).noise  # replayed: the same masks as sweep's
         W1, b1, W2, b2 = init_mlp(d, config.hidden, k, seed, dtype=config.dtype)
         for p in (W1, b1, W2, b2):
             p.requires_grad_(True)
@@ -91,7 +95,23 @@ def sweep_loop(
             for group in opt.param_groups:
                 group["lr"] = lr * eta
             rows = orders[seed][t]
-            loss = F.cross_entropy(torch.relu(X[rows] @ W1 + b1) @ W2 + b2, y[rows])
+            Xb, B = X[rows], len(rows)
+            m_in = m_h = None
+            if config.input_dropout > 0:
+                keep = torch.rand(B, d, generator=noise, dtype=config.dtype) >= config.input_dropout
+                m_in = keep.to(config.dtype) / (1 - config.input_dropout)
+            if config.dropout > 0:
+                shape = (G, B, config.hidden)
+                keep = torch.rand(*shape, generator=noise, dtype=config.dtype) >= config.dropout
+                m_h = keep[g].to(config.dtype) / (1 - config.dropout)
+            if m_in is not None:
+                Xb = Xb * m_in
+            hidden = torch.relu(Xb @ W1 + b1)
+            if m_h is not None:
+                hidden = hidden * m_h
+            loss = F.cross_entropy(
+                hidden @ W2 + b2, y[rows], label_smoothing=config.label_smoothing
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()

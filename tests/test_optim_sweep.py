@@ -367,3 +367,85 @@ def test_bench_script_runs_and_its_three_implementations_agree(capsys):
     assert "agreement (float64): OK" in out
     for name in ("loop", "vmap", "ours", "roofline"):
         assert re.search(rf"^{name}\s+\d+\.\d+ s\s+\d+\.\d+ GFLOP/s", out, re.M), name
+
+
+# --- regularizers without a penalty: dropout, input dropout, label smoothing, history --------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"dropout": 0.5},
+        {"input_dropout": 0.2},
+        {"label_smoothing": 0.1},
+        {"dropout": 0.3, "input_dropout": 0.1, "label_smoothing": 0.2},
+    ],
+    ids=["dropout", "input_dropout", "label_smoothing", "all"],
+)
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_sweep_with_regularizers_equals_the_autograd_loop(extra, optimizer):
+    """The hand-written backward through the masks and the smoothed targets is autograd's,
+    with PyTorch's cross_entropy(label_smoothing=...) as the loss and the same masks."""
+    config = SweepConfig(optimizer=optimizer, decoupled=False, **SMALL, **GRIDS[optimizer], **extra)
+    batched = sweep(SPLIT, config)
+    loop = sweep_loop(SPLIT, config)
+    assert _max_diff(batched, loop) < 1e-12
+    np.testing.assert_allclose(batched.train_loss, loop.train_loss, rtol=1e-12)
+    # and the regularizer changed the training
+    plain = sweep(
+        SPLIT, dataclasses.replace(config, dropout=0.0, input_dropout=0.0, label_smoothing=0.0)
+    )
+    assert _max_diff(batched, plain) > 1e-4
+
+
+def test_dropout_masks_come_from_the_noise_stream_and_leave_the_rest_alone():
+    base = SweepConfig(optimizer="sgd", decoupled=False, **SMALL, **GRIDS["sgd"])
+    a = sweep(SPLIT, dataclasses.replace(base, dropout=0.5))
+    b = sweep(SPLIT, dataclasses.replace(base, dropout=0.5))
+    assert _max_diff(a, b) == 0.0  # deterministic
+    # p = 0 is exactly the plain sweep (no draw, no scaling)
+    c = sweep(SPLIT, dataclasses.replace(base, dropout=0.0))
+    assert _max_diff(c, sweep(SPLIT, base)) == 0.0
+
+
+def test_history_records_every_epoch_and_ends_at_the_final_result():
+    config = SweepConfig(optimizer="sgd", decoupled=False, history_every=1, **SMALL, **GRIDS["sgd"])
+    X_val, y_val = SPLIT.X_test[:20], SPLIT.y_test[:20]
+    result = sweep(SPLIT, config, validation=(X_val, y_val))
+    h = result.history
+    np.testing.assert_array_equal(h["epoch"], [1, 2, 3])
+    assert h["test_error"].shape == (*config.shape, 3) == h["val_error"].shape
+    np.testing.assert_allclose(h["test_error"][..., -1], result.test_error)
+    np.testing.assert_allclose(h["train_loss"][..., -1], result.train_loss, rtol=1e-12)
+    # the validation error is the test error on the first 20 test examples
+    short = Split(SPLIT.X_train, SPLIT.y_train, X_val, y_val)
+    np.testing.assert_allclose(
+        h["val_error"][..., -1], SweepResult.evaluate(short, config, result.params).test_error
+    )
+    every2 = sweep(SPLIT, dataclasses.replace(config, history_every=2))
+    np.testing.assert_array_equal(every2.history["epoch"], [2, 3])  # and always the last
+    assert every2.history["val_error"] is None
+    assert sweep(SPLIT, dataclasses.replace(config, history_every=0)).history is None
+
+
+@pytest.mark.parametrize(
+    ("kw", "exc", "words"),
+    [
+        ({"dropout": 1.0}, ValueError, r"dropout must lie in \[0, 1\)"),
+        ({"input_dropout": -0.1}, ValueError, "input_dropout"),
+        ({"label_smoothing": 1.5}, ValueError, "label_smoothing"),
+        ({"history_every": -1}, ValueError, "history_every"),
+        ({"history_every": 1.5}, TypeError, "history_every"),
+    ],
+)
+def test_regularizer_options_are_checked(kw, exc, words):
+    with pytest.raises(exc, match=words):
+        SweepConfig(optimizer="sgd", decoupled=False, lrs=[0.1], weight_decays=[0.0], **kw)
+
+
+def test_validation_set_is_checked():
+    config = SweepConfig(optimizer="sgd", decoupled=False, history_every=1, **SMALL, **GRIDS["sgd"])
+    with pytest.raises(TypeError, match="validation"):
+        sweep(SPLIT, config, validation=SPLIT.X_test)
+    with pytest.raises(ValueError, match="validation"):
+        sweep(SPLIT, config, validation=(SPLIT.X_test[:, :3], SPLIT.y_test))

@@ -124,7 +124,21 @@ def test_streams_same_seed_same_streams_init_and_shuffle_differ():
     # neither stream is the plain generator seeded with the seed itself (issue 10, defect 4)
     plain = draw(torch.Generator().manual_seed(7))
     assert not torch.equal(init_a, plain) and not torch.equal(shuffle_a, plain)
-    assert isinstance(a, Streams) and a._fields == ("init", "shuffle")
+    assert isinstance(a, Streams) and a._fields == ("init", "shuffle", "noise")
+
+
+def test_the_noise_stream_is_new_and_leaves_the_first_two_unchanged():
+    import numpy as np
+
+    a = streams(7)
+    draw = lambda g: torch.randn(6, generator=g)  # noqa: E731
+    noise = draw(a.noise)
+    assert not torch.equal(noise, draw(streams(7).init))
+    assert not torch.equal(noise, draw(streams(7).shuffle))
+    # the first two children of SeedSequence(7) are those of the two-stream version
+    two = np.random.SeedSequence(7).spawn(2)
+    init = int(two[0].generate_state(1, dtype=np.uint64)[0] % 2**63)
+    assert torch.equal(draw(streams(7).init), draw(torch.Generator().manual_seed(init)))
 
 
 @pytest.mark.parametrize("bad", [None, -1, 1.5, "0", True])

@@ -35,6 +35,20 @@ Conventions
   ``1 - s_t * lambda_LH``, whatever the learning rate; with ``decay_convention="torch"``,
   PyTorch's ``lambda``: ``1 - eta_t * lambda``.  The two agree when ``lambda_LH = eta *
   lambda`` (:func:`weightreg.optim.torch_weight_decay`).
+* **Regularizers without a penalty** (part *Regularizers without a penalty*,
+  ``book/implicit/``), all off by default: ``dropout`` (drop probability :math:`p` of the
+  hidden units) and ``input_dropout`` (of the inputs) are *inverted* dropout: a kept unit is
+  scaled by :math:`1/(1-p)` during training, nothing changes at evaluation.  The masks come
+  from the seed's third stream, ``streams(s).noise``: at every step, first the input mask
+  ``(B, d)`` (shared by all configurations of the seed, which see the same batch), then the
+  hidden mask ``(G, B, hidden)`` (one per configuration of the seed, in the order of
+  :meth:`SweepConfig.grid`), each ``rand >= p``.  ``label_smoothing`` ``eps``
+  trains on the targets ``(1 - eps) * onehot(y) + eps / K`` (PyTorch's
+  ``cross_entropy(label_smoothing=eps)``); the reported ``train_loss`` stays the plain
+  cross-entropy.
+* **History**: with ``history_every = m > 0`` the test error, the training loss and (given
+  ``validation``) the validation error of every configuration are recorded after every
+  ``m``-th epoch (and after the last), in ``SweepResult.history``.
 * **Divergence** (:mod:`weightreg.divergence`): a configuration whose minibatch loss (or,
   after the last step, its training loss) is not finite or exceeds ``BLOWUP_FACTOR`` times
   its first minibatch loss (at least 1) is frozen: its parameters become NaN, it takes no
@@ -49,6 +63,7 @@ its users, in ``tests/sweep_reference.py`` (``bench/sweep.py`` imports it).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
@@ -67,6 +82,7 @@ from .validation import (
     check_bool,
     check_choice,
     check_finite_tensor,
+    check_int,
     check_nonnegative,
     check_positive,
     check_positive_int,
@@ -108,8 +124,10 @@ def _values(name: str, values: object, check: Callable[[str, object], float]) ->
 class SweepConfig:
     """What :func:`sweep` trains: the grid and the training, checked once when made.
 
-    ``optimizer`` is ``"sgd"`` (``weightreg.optim.sgd_kernel_``, with ``momentum``) or
-    ``"adam"`` (``weightreg.optim.adam_kernel_``, with ``betas`` and ``eps``);
+    ``dropout``, ``input_dropout`` (each in ``[0, 1)``), ``label_smoothing`` (in ``[0, 1)``)
+    and ``history_every`` (an int ``>= 0``) are described in the module docstring; all are
+    off (0) by default.  ``optimizer`` is ``"sgd"`` (``weightreg.optim.sgd_kernel_``, with
+    ``momentum``) or ``"adam"`` (``weightreg.optim.adam_kernel_``, with ``betas`` and ``eps``);
     ``decoupled`` picks L2 (False) or decoupled decay (True); ``weight_decays`` are read as
     the module docstring says (``decay_convention``).  The grid is every combination of
     ``lrs`` (each ``> 0``), ``weight_decays`` (each ``>= 0``) and ``seeds`` (ints ``>= 0``).
@@ -131,6 +149,10 @@ class SweepConfig:
     schedule: Schedule = "cosine"
     decay_convention: Convention = "paper"
     dtype: torch.dtype = torch.float64
+    dropout: float = 0.0
+    input_dropout: float = 0.0
+    label_smoothing: float = 0.0
+    history_every: int = 0
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -158,6 +180,10 @@ class SweepConfig:
         check_choice("schedule", self.schedule, ("constant", "cosine"))
         check_choice("decay_convention", self.decay_convention, ("paper", "torch"))
         _check_dtype(self.dtype)
+        for name in ("dropout", "input_dropout"):  # drop probabilities, in [0, 1)
+            put(name, check_probability(name, getattr(self, name)))
+        put("label_smoothing", check_probability("label_smoothing", self.label_smoothing))
+        put("history_every", check_int("history_every", self.history_every, minimum=0))
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -193,7 +219,7 @@ class SweepResult:
     diverged); ``seconds`` is the wall time of the training.  ``state`` holds the
     optimizer's final state in the same layout: ``{"momentum_buffer": [...]}`` for SGD with
     momentum, ``{"exp_avg": [...], "exp_avg_sq": [...]}`` for Adam (not bias-corrected),
-    after ``steps`` steps.
+    after ``steps`` steps.  ``history``: see the attribute.
     """
 
     lrs: np.ndarray
@@ -207,6 +233,10 @@ class SweepResult:
     state: dict[str, list[torch.Tensor]] = field(default_factory=dict)
     steps: int = 0
     config: SweepConfig | None = None
+    history: dict[str, np.ndarray | None] | None = None
+    """With ``config.history_every > 0``: ``{"epoch": (E,), "test_error", "train_loss",
+    "val_error"}``, each ``(n_lr, n_wd, n_seed, E)`` (``val_error`` ``None`` without a
+    validation set); NaN where a configuration had diverged.  ``None`` otherwise."""
 
     @classmethod
     def evaluate(
@@ -232,18 +262,9 @@ class SweepResult:
         mask = torch.zeros(C, dtype=torch.bool) if diverged is None else diverged.clone()
         for p in (W1, b1, W2, b2):
             mask |= ~torch.isfinite(p).reshape(C, -1).all(dim=1)
-        W1_all = W1.permute(1, 0, 2).reshape(d, C * h)  # every first layer in one product
-
-        def logits(X: torch.Tensor) -> torch.Tensor:  # (C, N, k)
-            A = (X.to(W1.dtype) @ W1_all).view(-1, C, h).add_(b1.view(1, C, h)).relu_()
-            return torch.baddbmm(b2, A.transpose(0, 1), W2)
-
         with torch.no_grad():
-            z_tr = logits(split.X_train)
-            y_tr = split.y_train.reshape(1, -1, 1).expand(C, -1, 1)
-            loss = z_tr.logsumexp(-1) - z_tr.gather(-1, y_tr)[..., 0]
-            train_loss = loss.mean(dim=1).to(torch.float64)
-            err = (logits(split.X_test).argmax(dim=-1) != split.y_test).to(torch.float64).mean(1)
+            train_loss = _mean_cross_entropy((W1, b1, W2, b2), split.X_train, split.y_train)
+            err = _error_rate((W1, b1, W2, b2), split.X_test, split.y_test)
         shape = config.shape
         train_loss = torch.where(mask, torch.nan, train_loss).numpy().reshape(shape)
         err = torch.where(mask, torch.nan, err).numpy().reshape(shape)
@@ -316,6 +337,27 @@ class SweepResult:
         rows.
         """
         return self.ridge_fit(within)[0]
+
+
+def _logits(params: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
+    """Logits ``(C, N, k)`` of the stacks ``params`` (layout ``(C, in, out)``) on ``X``."""
+    W1, b1, W2, b2 = params
+    C, d, h = W1.shape
+    W1_all = W1.permute(1, 0, 2).reshape(d, C * h)  # every first layer in one product
+    A = (X.to(W1.dtype) @ W1_all).view(-1, C, h).add_(b1.view(1, C, h)).relu_()
+    return torch.baddbmm(b2, A.transpose(0, 1), W2)
+
+
+def _mean_cross_entropy(params: Sequence[torch.Tensor], X: torch.Tensor, y: torch.Tensor):
+    """Mean cross-entropy ``(C,)`` (float64) of every configuration on ``(X, y)``."""
+    z = _logits(params, X)
+    target = y.reshape(1, -1, 1).expand(z.shape[0], -1, 1)
+    return (z.logsumexp(-1) - z.gather(-1, target)[..., 0]).mean(dim=1).to(torch.float64)
+
+
+def _error_rate(params: Sequence[torch.Tensor], X: torch.Tensor, y: torch.Tensor):
+    """Classification error ``(C,)`` (float64) of every configuration on ``(X, y)``."""
+    return (_logits(params, X).argmax(dim=-1) != y.reshape(1, -1)).to(torch.float64).mean(1)
 
 
 def schedule_multipliers(num_steps: int, schedule: Schedule = "cosine") -> list[float]:
@@ -460,10 +502,18 @@ def config_update_(
 
 
 @_single_threaded
-def sweep(split: Split, config: SweepConfig) -> SweepResult:
+def sweep(
+    split: Split,
+    config: SweepConfig,
+    *,
+    validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> SweepResult:
     """Train every (lr, weight decay, seed) configuration of ``config`` at once.
 
-    See the module for the conventions (layout, seeding, schedule, decay, divergence).
+    See the module for the conventions (layout, seeding, schedule, decay, dropout, label
+    smoothing, history, divergence).  ``validation=(X_val, y_val)`` (inputs with the training
+    set's ``d`` columns, integer labels) is only read by the history
+    (``config.history_every > 0``).
     Returns a :class:`SweepResult`; warns (``DivergenceWarning``) if some configurations
     diverged and raises ``TrainingDiverged`` if all did.
 
@@ -479,6 +529,15 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
     if not isinstance(config, SweepConfig):
         raise TypeError(f"config must be a SweepConfig, got {type(config).__name__}")
     k = check_split(split)
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise TypeError(
+                f"validation must be None or a pair (X_val, y_val), got {validation!r:.60}"
+            )
+        try:
+            check_split(Split(split.X_train, split.y_train, *validation))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"validation: {exc}") from exc
     n, d = split.X_train.shape
     if config.batch_size > n:
         raise ValueError(
@@ -518,25 +577,70 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
         [minibatch_order(n, B, config.num_epochs, s) for s in config.seeds]
     )  # (S, T, B)
     etas = schedule_multipliers(order.shape[1], config.schedule)  # s_t
+    steps_per_epoch = order.shape[1] // config.num_epochs
+    noise = [streams(s).noise for s in config.seeds]
+    p_in, p_h, eps_ls = config.input_dropout, config.dropout, config.label_smoothing
     frozen = torch.zeros(J, dtype=torch.bool)
     limit = None
     H = torch.empty(S, G, B, h, dtype=dtype)
     onehot_idx = torch.empty(J, B, 1, dtype=torch.int64)
 
+    def external(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Internal layout (seed-major, W1 as (S, d, G, h)) to the public (C, in, out)."""
+        t1, *rest = tensors
+        out = [t1.view(S, d, G, h).permute(2, 0, 1, 3).reshape(G * S, d, h)]
+        for t_ in rest:
+            out.append(t_.view(S, G, *t_.shape[1:]).transpose(0, 1).reshape(J, *t_.shape[1:]))
+        return out
+
+    record: dict[str, list] = {"epoch": [], "test_error": [], "train_loss": [], "val_error": []}
+
+    def snapshot(epoch: int) -> None:
+        ext = external(params)
+        dead = frozen.view(S, G).T.reshape(-1)
+        with torch.no_grad():
+            rows_ = [
+                ("test_error", _error_rate(ext, split.X_test, split.y_test)),
+                ("train_loss", _mean_cross_entropy(ext, split.X_train, split.y_train)),
+            ]
+            if validation is not None:
+                rows_.append(("val_error", _error_rate(ext, *validation)))
+        record["epoch"].append(epoch)
+        for key, value in rows_:
+            record[key].append(torch.where(dead, torch.nan, value).numpy())
+
+    def masks(seed_index: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        gen = noise[seed_index]
+        m_in = m_h = None
+        if p_in > 0:
+            m_in = (torch.rand(B, d, generator=gen, dtype=dtype) >= p_in).to(dtype) / (1 - p_in)
+        if p_h > 0:
+            m_h = (torch.rand(G, B, h, generator=gen, dtype=dtype) >= p_h).to(dtype) / (1 - p_h)
+        return m_in, m_h
+
     for t, eta in enumerate(etas):
         rows = order[:, t]  # (S, B)
         Xb = X[rows]  # (S, B, d): one batch per seed
+        drawn = [masks(i) for i in range(S)] if p_in > 0 or p_h > 0 else None
+        if p_in > 0:
+            Xb = Xb * torch.stack([m[0] for m in drawn])
         torch.add(
             torch.bmm(Xb, W1).view(S, B, G, h).transpose(1, 2),
             b1.view(S, G, 1, h),
             out=H,
         )
         H.relu_()
+        if p_h > 0:
+            M_h = torch.stack([m[1] for m in drawn])  # (S, G, B, h)
+            H.mul_(M_h)
         Hj = H.view(J, B, h)
         Z = torch.baddbmm(b2, Hj, W2)  # (J, B, k)
         onehot_idx.copy_(y[rows][:, None, :, None].expand(S, G, B, 1).reshape(J, B, 1))
         lse = Z.logsumexp(-1, keepdim=True)
-        loss = (lse - Z.gather(-1, onehot_idx)).mean(dim=(1, 2))  # (J,) minibatch losses
+        nll = lse - Z.gather(-1, onehot_idx)
+        if eps_ls > 0:  # cross-entropy with targets (1 - eps) onehot + eps / k
+            nll = (1 - eps_ls) * nll + eps_ls * (lse - Z.mean(dim=-1, keepdim=True))
+        loss = nll.mean(dim=(1, 2))  # (J,) minibatch losses
         if limit is None:
             limit = blowup_limit(loss.to(torch.float64))
         bad = diverged_rows(loss.to(torch.float64), limit) & ~frozen
@@ -546,10 +650,15 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
                 p.masked_fill_(bad.view(shape), torch.nan)  # frozen: NaN from now on
         # backward of the sum over configurations of the mean losses, by hand
         dZ = Z.sub_(lse).exp_()  # softmax, in Z's memory
-        dZ.scatter_add_(-1, onehot_idx, torch.full_like(lse, -1.0)).div_(B)
+        if eps_ls > 0:
+            dZ.sub_(eps_ls / k)
+        dZ.scatter_add_(-1, onehot_idx, torch.full_like(lse, -(1.0 - eps_ls))).div_(B)
         db2 = dZ.sum(dim=1, keepdim=True)
         dW2 = torch.bmm(Hj.transpose(1, 2), dZ)
-        dH = torch.ops.aten.threshold_backward(torch.bmm(dZ, W2.transpose(1, 2)), Hj, 0.0)
+        dHj = torch.bmm(dZ, W2.transpose(1, 2))
+        if p_h > 0:  # through the mask: zero where dropped, 1 / (1 - p) where kept
+            dHj.mul_(M_h.view(J, B, h))
+        dH = torch.ops.aten.threshold_backward(dHj, Hj, 0.0)
         db1 = dH.sum(dim=1, keepdim=True)
         dHt = dH.view(S, G, B, h).transpose(1, 2).reshape(S, B, G * h)  # seed-major again
         dW1 = torch.bmm(Xb.transpose(1, 2), dHt).view(S, d, G, h)  # one product per seed
@@ -558,15 +667,11 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
         for i, (p, g) in enumerate(zip(views, grads, strict=True)):
             lr_i = lr_t.reshape(lr_shapes[i])
             config_update_(config, p, g, m[i], v2[i] if v2 else None, t + 1, lr_i, decays[i])
+        if config.history_every and (t + 1) % steps_per_epoch == 0:
+            epoch = (t + 1) // steps_per_epoch
+            if epoch % config.history_every == 0 or epoch == config.num_epochs:
+                snapshot(epoch)
     seconds = time.perf_counter() - start
-
-    def external(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Internal layout (seed-major, W1 as (S, d, G, h)) to the public (C, in, out)."""
-        t1, *rest = tensors
-        out = [t1.view(S, d, G, h).permute(2, 0, 1, 3).reshape(G * S, d, h)]
-        for t_ in rest:
-            out.append(t_.view(S, G, *t_.shape[1:]).transpose(0, 1).reshape(J, *t_.shape[1:]))
-        return out
 
     final = external(params)
     diverged = frozen.view(S, G).T.reshape(-1)
@@ -583,6 +688,17 @@ def sweep(split: Split, config: SweepConfig) -> SweepResult:
     if bool(late.any()):
         final = [torch.where(late.view(-1, 1, 1), torch.nan, p) for p in final]
         result = SweepResult.evaluate(split, config, final, diverged=diverged | late, **kw)
+    if config.history_every:
+        dead = result.diverged.reshape(-1)
+        history: dict[str, np.ndarray | None] = {"epoch": np.asarray(record["epoch"])}
+        for key in ("test_error", "train_loss", "val_error"):
+            if not record[key]:
+                history[key] = None
+                continue
+            values = np.stack(record[key], axis=-1)  # (C, E)
+            values[dead, -1] = np.nan  # a blow-up on the last step shows in the last record
+            history[key] = values.reshape(*config.shape, -1)
+        result = dataclasses.replace(result, history=history)
     report(
         torch.as_tensor(result.diverged.reshape(-1)),
         labels=config.labels(),

@@ -58,22 +58,29 @@ def seed_everything(
 
 
 class Streams(NamedTuple):
-    """Two independent torch generators derived from one seed: see :func:`streams`."""
+    """Independent torch generators derived from one seed: see :func:`streams`."""
 
     init: torch.Generator
     shuffle: torch.Generator
+    noise: torch.Generator
 
 
 def streams(seed: int) -> Streams:
-    """Independent generators for initialization and for shuffling, from one ``seed``.
+    """Independent generators for initialization, shuffling and training noise, from one ``seed``.
 
-    ``streams(s).init`` and ``streams(s).shuffle`` are seeded with the two children of
-    ``numpy.random.SeedSequence(s)``: the same ``s`` always gives the same two streams, and the
-    two never coincide.  Introduced in the preface; used by every trainer that draws.
+    ``streams(s).init``, ``streams(s).shuffle`` and ``streams(s).noise`` (dropout masks,
+    augmentation) are seeded with the first three children of
+    ``numpy.random.SeedSequence(s)``: the same ``s`` always gives the same streams, and they
+    never coincide.  (Children are numbered, so adding the third stream left the first two
+    unchanged.)  Introduced in the preface; used by every trainer that draws.
     """
     seed = check_seed("seed", seed)
-    init, shuffle = (
+    init, shuffle, noise = (
         int(child.generate_state(1, dtype=np.uint64)[0] % 2**63)
-        for child in np.random.SeedSequence(seed).spawn(2)
+        for child in np.random.SeedSequence(seed).spawn(3)
     )
-    return Streams(torch.Generator().manual_seed(init), torch.Generator().manual_seed(shuffle))
+    return Streams(
+        torch.Generator().manual_seed(init),
+        torch.Generator().manual_seed(shuffle),
+        torch.Generator().manual_seed(noise),
+    )
