@@ -39,7 +39,7 @@ def project_l2_ball(fn: Callable[[torch.Tensor, float], torch.Tensor]) -> None:
     """Check ``fn(w, radius)``: the Euclidean projection of ``w`` onto ``{z : ||z||_2 <= radius}``.
 
     The whole tensor is one vector (a matrix is not projected row by row).  The inputs are
-    float64; an answer computed in float32 passes (tolerance :data:`TOL`).
+    float64; an answer computed in float32 passes (tolerance ``TOL``).
     """
     n = 0
     dt = torch.float64
@@ -141,7 +141,7 @@ def l2_multiplier(fn: Callable[[torch.Tensor, torch.Tensor, float], float]) -> N
     coefficient ``lambda = 2 nu`` of the penalty ``(lambda / 2) ||w||^2``, not the Lagrange
     multiplier ``nu`` of ``nu (||w||^2 - theta)`` (the book's notation: ``nu`` for multipliers,
     ``mu`` only for momentum).  An answer computed in float32 passes (relative tolerance
-    :data:`TOL`).
+    ``TOL``).
     """
     n = 0
     dt = torch.float64

@@ -132,7 +132,7 @@ def sweep_heatmap(
     :math:`\lambda`.  The colour scale (``viridis_r``: yellow is a low error, dark a high
     one) runs from ``vmin`` (default: the best error) to ``vmax`` (default: ``min(1, 2.5 *
     best)``); the axes have major ticks only.  Diverged cells (NaN) are grey
-    (:data:`DIVERGED_GREY`); the best cell gets a star.  Draw the colour bar with
+    (``DIVERGED_GREY``); the best cell gets a star.  Draw the colour bar with
     :func:`error_colorbar`: it says which end is better and what grey means.  With at least
     3 weight decays the best decay of each good learning rate
     (:meth:`~weightreg.optim_sweep.SweepResult.best_decays` with ``within``) gets a white
