@@ -162,7 +162,9 @@ def _forget_execution(env: object, srcdir: Path, docname: str) -> None:
 
 
 def _homework(srcdir: Path | str):
-    tools = str(Path(srcdir) / "tools")
+    # The book's own tools/ (next to _ext/), also when Sphinx builds another source folder,
+    # such as the student edition's.
+    tools = str(Path(__file__).resolve().parents[1] / "tools")
     import sys
 
     if tools not in sys.path:

@@ -1463,6 +1463,7 @@ PENDING: frozenset[str] = frozenset()
 # Classes that only carry results (constructed by the package, not by a reader's arguments).
 RESULT_TYPES: frozenset[str] = frozenset(
     {
+        "weightreg.baseline.BaselineReferences",
         "weightreg.data.Split",
         "weightreg.seeding.Streams",
         "weightreg.proximal.Solution",

@@ -609,9 +609,20 @@ def test_exercise_table_links_every_exercise_and_totals_the_time():
     stub = homework.Chapter("book/later", "Later", True, (), (), 0)
     table = homework.exercise_table([demo, stub])
     assert "{ref}`Gradient of the penalty <ex-demo-derive>`" in table
-    assert "| {doc}`/book/demo` | {ref}`Gradient" in table  # chapter named on its first row
-    assert "| | **total** | | **45** |" in table
+    assert "| {doc}`/book/demo` | *reading the chapter* | | ? |" in table  # first row: reading
+    assert "|  | {ref}`Gradient" in table
+    assert "| | **total** | | **45** |" in table  # no reading time stated: it counts 0
     assert "| {doc}`/book/later` | *being written* | | |" in table
+
+
+def test_exercise_titles_lose_their_tex_in_links():
+    assert (
+        homework.plain_title(r"AdamW's fixed point with $\epsilon$") == "AdamW's fixed point with ϵ"
+    )
+    assert homework.plain_title(r"The $L_{0.5}$ prox, $\lambda$ and $\eta t$") == (
+        "The L0.5 prox, λ and η t"
+    )
+    assert homework.plain_title("no math") == "no math"
 
 
 def test_checks_markdown_shows_each_docstring_and_where_it_is_used():

@@ -61,6 +61,7 @@ __all__ = [
     "parse_exercises",
     "Solution",
     "parse_solutions",
+    "plain_title",
     "read_chapter",
     "read_page",
     "strip_solution_blocks",
@@ -538,6 +539,48 @@ def available_checks() -> dict[str, Callable[..., Any]]:
 # --------------------------------------------------------------------------- tables
 
 
+_GREEK = {
+    name: chr(code)
+    for name, code in (
+        ("alpha", 0x3B1),
+        ("beta", 0x3B2),
+        ("gamma", 0x3B3),
+        ("delta", 0x3B4),
+        ("epsilon", 0x3F5),
+        ("varepsilon", 0x3B5),
+        ("eta", 0x3B7),
+        ("theta", 0x3B8),
+        ("kappa", 0x3BA),
+        ("lambda", 0x3BB),
+        ("mu", 0x3BC),
+        ("nu", 0x3BD),
+        ("xi", 0x3BE),
+        ("pi", 0x3C0),
+        ("rho", 0x3C1),
+        ("sigma", 0x3C3),
+        ("tau", 0x3C4),
+        ("phi", 0x3C6),
+        ("Omega", 0x3A9),
+        ("infty", 0x221E),
+        ("ell", 0x2113),
+    )
+}
+
+
+def plain_title(title: str) -> str:
+    """An exercise title without TeX, for places that cannot typeset it (a link's text).
+
+    ``$\\epsilon$`` becomes ``ϵ``, ``$L_{0.5}$`` becomes ``L0.5``: Greek letters and a few
+    symbols by name, other commands and braces dropped.
+    """
+
+    def plain(match: re.Match[str]) -> str:
+        tex = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m.group(1), ""), match.group(1))
+        return re.sub(r"[{}_^\\]", "", tex).strip()
+
+    return re.sub(r"\$([^$]+)\$", plain, title)
+
+
 def exercise_table(chapters: list[Chapter]) -> str:
     """A MyST table of every exercise: chapter, exercise (a reference), kind, minutes.
 
@@ -557,7 +600,8 @@ def exercise_table(chapters: list[Chapter]) -> str:
         rows.append(f"| {link} | *reading the chapter* | | {reading} |")
         link = ""
         for ex in ch.exercises:
-            ref = f"{{ref}}`{ex.title} <{ex.label}>`" if ex.label else ex.title
+            title = plain_title(ex.title)
+            ref = f"{{ref}}`{title} <{ex.label}>`" if ex.label else title
             time = "?" if ex.minutes is None else str(ex.minutes)
             rows.append(f"| {link} | {ref} | {ex.kind or '?'} | {time} |")
             link = ""
