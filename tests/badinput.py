@@ -1779,3 +1779,130 @@ REGISTRY["weightreg.figures.lk.draw_priors"] = entry(
     scale="positive",
     wlim="positive",
 )
+
+
+# weightreg.dropout: dropout as an adaptive L2 (issue 12)
+REGISTRY["weightreg.dropout.dropout_penalty"] = entry(
+    lambda: (
+        (torch.arange(12, dtype=torch.float64).reshape(4, 3) / 10, f64(0.1, -0.2, 0.3), 0.5),
+        {},
+    ),
+    X="matrix",
+    w="shaped",
+    p="probability",
+)
+
+
+# weightreg.early_stopping: the two spectral filters (issue 12)
+KINDS["eigvals"] = _tensor(lambda b: [-b - 1.0])  # a floating tensor of any shape, entries >= 0
+REGISTRY["weightreg.early_stopping.gd_filter"] = entry(
+    lambda: ((f64(0.0, 0.1, 0.5, 1.0), 0.5, 7), {}),
+    eigvals="eigvals",
+    lr="positive",
+    steps="int>=0",
+)
+REGISTRY["weightreg.early_stopping.ridge_filter"] = entry(
+    lambda: ((f64(0.0, 0.1, 0.5, 1.0), 0.2), {}), eigvals="eigvals", alpha="nonnegative"
+)
+
+
+# weightreg.penalties.prox_elastic_net and weightreg.selection (issue 12, elastic net)
+def _unit_or_tensor_bads(base):
+    z = torch.ones(3, dtype=torch.float64)
+    return [
+        NAN,
+        INF,
+        -0.1,
+        1.5,
+        *_WRONG_TYPES,
+        torch.tensor([0.5, 1.5, 0.2]),
+        -z,
+        z.to(torch.int64),
+        z.to(torch.complex128),
+        torch.tensor([NAN, 0.5, 0.5]),
+        torch.ones(7, 5, 3),
+    ]
+
+
+KINDS["unit|tensor"] = Kind(
+    bad=_unit_or_tensor_bads,
+    draw=lambda base: _neg() | st.floats(min_value=1.0001, allow_infinity=False) | _texts,
+)
+KINDS["positive|vector"] = Kind(
+    bad=lambda base: [
+        0.0,
+        -1.0,
+        NAN,
+        INF,
+        *_WRONG_TYPES,
+        f64(1.0, -1.0),
+        f64(1.0, 0.0),
+        f64(1.0, NAN),
+        torch.ones(2, 2, dtype=torch.float64),
+        torch.ones(2, dtype=torch.int64),
+        torch.ones(2, dtype=torch.complex128),
+        torch.empty(0, dtype=torch.float64),
+    ],
+    draw=lambda base: st.floats(max_value=0.0, allow_infinity=False) | _texts | st.booleans(),
+    extreme=lambda base: [1e300, f64(1e-3, 1e300)],
+)
+KINDS["seed|None"] = Kind(
+    bad=lambda base: [-1, 1.5, "0", True, np.float64(1.0)],
+    draw=lambda base: st.integers(max_value=-1) | st.floats() | _texts,
+)
+REGISTRY["weightreg.penalties.prox_elastic_net"] = entry(
+    lambda: ((vec(), 0.3, 0.5), {}), z="tensor", t="nonneg|tensor", l1_ratio="unit|tensor"
+)
+REGISTRY["weightreg.selection.ridge_loo_residuals"] = entry(
+    lambda: ((*_xy(), 1.0), {}), X="matrix", y="sized", alpha="positive|vector"
+)
+REGISTRY["weightreg.selection.ridge_gcv"] = entry(
+    lambda: ((*_xy(), f64(0.1, 1.0)), {}), X="matrix", y="sized", alpha="positive|vector"
+)
+REGISTRY["weightreg.selection.kfold_indices"] = entry(
+    lambda: ((10, 3), {"seed": 0}),
+    n="int>=2",
+    k="int>=2",
+    seed="seed|None",
+    extra={"k": [11, 100]},
+)
+REGISTRY["weightreg.selection.one_standard_error"] = entry(
+    lambda: ((torch.arange(12, dtype=torch.float64).reshape(3, 4) % 5,), {}),
+    fold_errors="matrix",
+    extra={"fold_errors": [torch.ones(1, 4, dtype=torch.float64)]},
+)
+
+
+# weightreg.bayes: the evidence of Bayesian ridge (issue 12)
+KINDS["precision"] = Kind(  # a number > 0 or a 0-d/1-D float tensor of them (alpha, beta)
+    bad=lambda base: [
+        NAN,
+        INF,
+        0.0,
+        -1.0,
+        -1e-12,
+        *_WRONG_TYPES,
+        -torch.ones(3, dtype=torch.float64),
+        torch.ones(3, dtype=torch.int64),
+        torch.ones(3, dtype=torch.complex128),
+        torch.tensor([NAN, 1.0, 1.0]),
+        torch.ones(2, 2, dtype=torch.float64),
+    ],
+    draw=lambda base: _neg() | st.just(0.0) | st.just(NAN) | _texts | st.booleans(),
+    extreme=lambda base: [1e-8, 1e8, torch.tensor([1e-8, 1.0, 1e8], dtype=torch.float64)],
+)
+REGISTRY["weightreg.bayes.ridge_log_evidence"] = entry(
+    lambda: ((*_xy(), 0.5, 2.0), {}), X="matrix", y="sized", alpha="precision", beta="precision"
+)
+
+
+# weightreg.label_smoothing (issue 12)
+KINDS["(0,1]"] = _numbers(
+    [0.0, -0.1, 1.5, 1.0 + 1e-9],
+    st.floats(min_value=1.0, exclude_min=True, allow_infinity=False)
+    | st.floats(max_value=0.0, allow_infinity=False),
+    [1e-300, 5e-324, 1.0],
+)
+REGISTRY["weightreg.label_smoothing.optimal_logit_gap"] = entry(
+    lambda: ((10, 0.1), {}), num_classes="int>=2", eps="(0,1]"
+)

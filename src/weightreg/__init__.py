@@ -29,6 +29,12 @@ Constraints
 Optimizers and weight decay
   * :mod:`weightreg.optim`: SGD and Adam with coupled (L2) or decoupled weight decay;
   * :mod:`weightreg.optim_sweep`: a learning-rate x weight-decay x seed grid trained at once.
+Regularizers without a penalty
+  * :mod:`weightreg.early_stopping`: gradient descent from zero and ridge as spectral filters;
+  * :mod:`weightreg.dropout`: the exact expected penalty of input dropout on a linear model;
+  * :mod:`weightreg.label_smoothing`: the optimal logits under smoothed targets;
+  * :mod:`weightreg.selection`: choosing the strength: leave-one-out and cross-validation;
+  * :mod:`weightreg.bayes`: the evidence of Bayesian ridge regression.
 Figures (drawing apart from the math)
   * :mod:`weightreg.figures`: the subpackage;
   * :mod:`weightreg.figures.lk`: penalty plots, one-step tables, the dynamics explorer;

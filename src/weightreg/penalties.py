@@ -62,6 +62,7 @@ __all__ = [
     "prox_l2",
     "prox_lhalf",
     "prox_lk",
+    "prox_elastic_net",
     "PROX_KS",
     "lhalf_threshold",
     "penalty_descent",
@@ -296,6 +297,41 @@ def prox_l2(z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
     check_finite_tensor("z", z)
     t = _check_t(t, z)
     return z / (1 + t)
+
+
+def prox_elastic_net(
+    z: torch.Tensor, t: float | torch.Tensor, l1_ratio: float | torch.Tensor
+) -> torch.Tensor:
+    r"""The proximal operator of the elastic-net penalty ``t * (rho |x| + (1 - rho)/2 x**2)``.
+
+    Elementwise, with :math:`\rho` = ``l1_ratio`` in ``[0, 1]``:
+
+    .. math:: \operatorname{prox}(z) = \arg\min_x \tfrac12 (x - z)^2
+              + t\left(\rho|x| + \tfrac{1-\rho}{2} x^2\right)
+              = \frac{\operatorname{sign}(z)\max(|z| - t\rho, 0)}{1 + t(1-\rho)}
+
+    soft thresholding at ``t * rho`` (:func:`prox_l1`), then the rescaling of :func:`prox_l2`
+    with ``t * (1 - rho)``: ``prox_l2(prox_l1(z, t * rho), t * (1 - rho))``.  ``rho = 1`` is
+    soft thresholding, ``rho = 0`` the L2 prox.  In scikit-learn's ``ElasticNet(alpha=a,
+    l1_ratio=rho)`` (objective ``||y - X w||**2 / (2 n) + a rho ||w||_1 + a (1 - rho) / 2
+    ||w||**2``) a proximal gradient step of size ``lr`` uses ``t = lr * a``.  ``t`` is a number
+    ``>= 0`` or a tensor of them broadcastable to ``z`` (one per row of a batched sweep);
+    ``l1_ratio`` a number in ``[0, 1]`` or such a tensor.
+    Introduced in *Elastic net, and choosing the strength*.
+    """
+    check_finite_tensor("z", z)
+    t = _check_t(t, z)
+    if isinstance(l1_ratio, torch.Tensor) and l1_ratio.numel() != 1:
+        rho = _nonneg_tensor("l1_ratio", l1_ratio, z, positive=False)
+        if bool((rho > 1).any()):
+            raise ValueError("l1_ratio must be in [0, 1] everywhere")
+    else:
+        if isinstance(l1_ratio, torch.Tensor):
+            l1_ratio = check_finite_tensor("l1_ratio", l1_ratio).item()
+        rho = check_nonnegative("l1_ratio", l1_ratio)
+        if rho > 1:
+            raise ValueError(f"l1_ratio must be in [0, 1], got {rho}")
+    return torch.sign(z) * torch.clamp(z.abs() - t * rho, min=0) / (1 + t * (1 - rho))
 
 
 PROX_KS = (0.5, 1.0, 2.0)

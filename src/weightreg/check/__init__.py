@@ -8,23 +8,49 @@ what is wrong without giving the answer.  A correct function prints one line.
 One module per part of the book; every check is re-exported here.
 """
 
-from . import adamw, baseline, constraints, lk, lk_family, optim, sparse
+from . import (
+    adamw,
+    baseline,
+    bayes,
+    constraints,
+    dropout,
+    early_stopping,
+    label_smoothing,
+    lk,
+    lk_family,
+    noise,
+    optim,
+    selection,
+    sparse,
+)
 from ._core import CheckFailed
 from .adamw import *  # noqa: F403
 from .baseline import *  # noqa: F403
+from .bayes import *  # noqa: F403
 from .constraints import *  # noqa: F403
+from .dropout import *  # noqa: F403
+from .early_stopping import *  # noqa: F403
+from .label_smoothing import *  # noqa: F403
 from .lk import *  # noqa: F403
 from .lk_family import *  # noqa: F403
+from .noise import *  # noqa: F403
 from .optim import *  # noqa: F403
+from .selection import *  # noqa: F403
 from .sparse import *  # noqa: F403
 
 __all__ = [
     "CheckFailed",
     *adamw.__all__,
     *baseline.__all__,
+    *bayes.__all__,
     *constraints.__all__,
+    *dropout.__all__,
+    *early_stopping.__all__,
+    *label_smoothing.__all__,
     *lk.__all__,
     *lk_family.__all__,
+    *noise.__all__,
     *optim.__all__,
+    *selection.__all__,
     *sparse.__all__,
 ]
