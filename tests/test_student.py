@@ -456,6 +456,16 @@ def test_a_student_function_used_outside_its_check_breaks_the_edition(tmp_path):
         student.execute_page(pages["book/demo"], cache=None, digest="")
 
 
+def test_included_fragments_reach_the_student_source(tmp_path):
+    """A page that includes a fragment (``_notation.md``) builds in the student edition too."""
+    root = tmp_path / "book"
+    shutil.copytree(FIXTURE, root)
+    (root / "book" / "_fragment.md").write_text("FRAGMENT_TEXT\n")
+    student.write_sources(root, tmp_path / "out" / "source", tmp_path / "out" / "nb")
+    copied = tmp_path / "out" / "source" / "book" / "_fragment.md"
+    assert copied.read_text() == "FRAGMENT_TEXT\n"
+
+
 # --------------------------------------------------------------------------- the real book
 
 

@@ -70,7 +70,8 @@ def write_sources(root: Path, source: Path, notebooks: Path) -> dict[str, Path]:
 
     ``source`` mirrors the book root: links to its top-level files and folders (config
     excepted), a copy of ``book/`` with every page of the toc replaced by its student version
-    (notebook pages as un-executed ``.ipynb``, plain Markdown pages as ``.md``). Returns the
+    (notebook pages as un-executed ``.ipynb``, plain Markdown pages as ``.md``; fragments that
+    pages include, ``_*.md``, as they are). Returns the
     notebook pages to execute, ``{docname: path}`` in toc order.
     """
     shutil.rmtree(source, ignore_errors=True)
@@ -83,9 +84,12 @@ def write_sources(root: Path, source: Path, notebooks: Path) -> dict[str, Path]:
         (source / entry.name).symlink_to(entry.resolve())
     docnames = homework.toc_docnames(root)
     pages = {homework.page_path(root, d).resolve() for d in docnames}
-    # Everything in book/ but the pages (figures, data files) is copied as it is.
+    # Everything in book/ but the pages (figures, data files, and the Markdown fragments that
+    # pages include, named with a leading "_" such as the notation table) is copied as it is.
     for path in sorted((root / "book").rglob("*")):
-        if path.is_file() and path.resolve() not in pages and path.suffix not in (".md", ".ipynb"):
+        fragment = path.suffix == ".md" and path.name.startswith("_")
+        is_page = path.resolve() in pages or path.suffix in (".md", ".ipynb")
+        if path.is_file() and (fragment or not is_page):
             target = source / path.relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
