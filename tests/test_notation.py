@@ -75,3 +75,36 @@ def test_plot_labels_are_typeset(page):
             if RAW_LABEL.search(stripped) and "$" not in stripped:
                 bad.append(stripped)
     assert not bad, "raw subscripts in figure text (typeset them):\n" + "\n".join(bad)
+
+
+_LIST_MARK = re.compile(r"^\s*[+\-*]\s")
+_INLINE_DOLLAR = re.compile(r"(?<![\\$])\$(?!\$)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_line_inside_inline_math_starts_a_list(page):
+    """A line that starts with "+ ", "- " or "* " while an inline ``$...$`` is still open is
+    read by Markdown as a new list item: the math breaks and shows as raw TeX. End the line
+    before with the operator instead."""
+    bad, code, display, open_math = [], False, False, False
+    for number, line in enumerate(page.read_text(encoding="utf-8").split("\n"), start=1):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            code, open_math = not code, False
+            continue
+        if code:
+            continue
+        if stripped.startswith("$$"):
+            display ^= stripped.count("$$") == 1
+            open_math = False
+            continue
+        if display:
+            continue
+        if not stripped:
+            open_math = False
+            continue
+        if open_math and _LIST_MARK.match(line):
+            bad.append(f"line {number}: {stripped[:60]}")
+        if len(_INLINE_DOLLAR.findall(line)) % 2:
+            open_math = not open_math
+    assert not bad, "\n".join(bad)
