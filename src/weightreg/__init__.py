@@ -35,6 +35,11 @@ Regularizers without a penalty
   * :mod:`weightreg.label_smoothing`: the optimal logits under smoothed targets;
   * :mod:`weightreg.selection`: choosing the strength: leave-one-out and cross-validation;
   * :mod:`weightreg.bayes`: the evidence of Bayesian ridge regression.
+Weight decay in normalized networks
+  * :mod:`weightreg.normalization`: scale invariance, the exponential schedule, the equilibrium;
+  * :mod:`weightreg.timescale`: AdamW's weights as a moving average of its updates;
+  * :mod:`weightreg.param_groups`: which parameters to decay (nanoGPT, Hugging Face);
+  * :mod:`weightreg.transformer`: a small transformer and an offline text corpus.
 Figures (drawing apart from the math)
   * :mod:`weightreg.figures`: the subpackage;
   * :mod:`weightreg.figures.lk`: penalty plots, one-step tables, the dynamics explorer;
