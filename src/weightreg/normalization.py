@@ -54,7 +54,8 @@ def exponential_lr_schedule(lr: float, weight_decay: float, steps: int) -> torch
 
     which this function returns as a float64 tensor of shape ``(steps,)``.  Requires
     ``lr > 0``, ``weight_decay > 0`` with ``lr * weight_decay < 1`` (else the decayed run's
-    factor :math:`1 - \\eta\\lambda` is not positive), and ``steps >= 1``.  Chapter: *Scale
+    factor :math:`1 - \\eta\\lambda` is not positive), and ``steps >= 1``; raises
+    ``ValueError`` if the last rates overflow float64 (never returns ``inf``).  Chapter: *Scale
     invariance* (``book/normalized/scale_invariance.md``).
     """
     lr = check_positive("lr", lr)
@@ -66,9 +67,15 @@ def exponential_lr_schedule(lr: float, weight_decay: float, steps: int) -> torch
             f"positive), got lr={lr:g}, weight_decay={weight_decay:g}"
         )
     t = torch.arange(steps, dtype=torch.float64)
-    return lr * torch.exp(
-        -(2 * t + 1) * torch.log1p(torch.tensor(-lr * weight_decay, dtype=torch.float64))
-    )
+    log_shrink = torch.log1p(torch.tensor(-lr * weight_decay, dtype=torch.float64))
+    rates = lr * torch.exp(-(2 * t + 1) * log_shrink)
+    if not bool(torch.isfinite(rates).all()):
+        first = int((~torch.isfinite(rates)).nonzero()[0, 0])
+        raise ValueError(
+            f"the schedule overflows float64 at step {first} of steps={steps} (it grows like "
+            f"(1 - lr * weight_decay)**(-2t)): use fewer steps or a smaller lr * weight_decay"
+        )
+    return rates
 
 
 # --------------------------------------------------------------------------------------------
