@@ -1906,3 +1906,203 @@ KINDS["(0,1]"] = _numbers(
 REGISTRY["weightreg.label_smoothing.optimal_logit_gap"] = entry(
     lambda: ((10, 0.1), {}), num_classes="int>=2", eps="(0,1]"
 )
+
+
+# weightreg.normalization.exponential_lr_schedule (issue 13, the scale-invariance chapter)
+REGISTRY["weightreg.normalization.exponential_lr_schedule"] = entry(
+    lambda: ((0.1, 0.01, 10), {}), lr="positive", weight_decay="positive", steps="int>=1"
+)
+
+
+# weightreg.timescale: AdamW's weights as a moving average of its updates (issue 13)
+KINDS["updates"] = _tensor(  # (T, *w0.shape): a wrong trailing shape or no step axis is refused
+    lambda b: [b[:, :-1].clone(), b[0].clone(), b.unsqueeze(-1).clone()], False
+)
+
+
+def _ts_updates() -> torch.Tensor:
+    return torch.linspace(-1, 1, 15, dtype=torch.float64).reshape(5, 3)
+
+
+REGISTRY["weightreg.timescale.timescale_iters"] = entry(
+    lambda: ((0.01, 0.5), {}), lr="positive", weight_decay="positive"
+)
+REGISTRY["weightreg.timescale.timescale_epochs"] = entry(
+    lambda: ((0.01, 0.5, 600, 25), {}),
+    lr="positive",
+    weight_decay="positive",
+    n="int>=1",
+    batch_size="int>=1",
+)
+REGISTRY["weightreg.timescale.ema_weights"] = entry(
+    lambda: ((vec()[:3].clone(), _ts_updates(), 0.05, 0.5), {}),
+    w0="shaped",
+    updates="updates",
+    lr="lr_tensor",
+    weight_decay="nonnegative",
+)
+
+
+# weightreg.normalization: the equilibrium of weight decay (issue 13, ch-equilibrium)
+KINDS["number|numbers>0"] = Kind(  # a number > 0 or a non-empty sequence of them
+    bad=lambda base: [NAN, INF, 0.0, -1.0, "1.0", None, True, 1j, [], [NAN], ["a"], [0.0], [-1.0]],
+    draw=lambda base: _neg() | st.just(0.0) | st.just(NAN) | _texts | st.booleans(),
+)
+KINDS["number|numbers>=0"] = Kind(  # a number >= 0 or a non-empty sequence of them
+    bad=lambda base: [NAN, INF, -1.0, "1.0", None, True, 1j, [], [NAN], ["a"], [-1.0]],
+    draw=lambda base: _neg() | st.just(NAN) | _texts | st.booleans(),
+)
+REGISTRY["weightreg.normalization.equilibrium_angle"] = entry(
+    lambda: (("adamw", 1e-3, 0.5), {"momentum": 0.9, "betas": (0.9, 0.999)}),
+    optimizer="choice",
+    lr="positive",
+    weight_decay="positive",
+    momentum="probability",
+    betas="betas",
+)
+REGISTRY["weightreg.normalization.adamw_equilibrium_norm"] = entry(
+    lambda: ((1e-3, 0.5, 100), {}), lr="positive", weight_decay="positive", num_entries="int>=1"
+)
+REGISTRY["weightreg.normalization.sgd_equilibrium_norm"] = entry(
+    lambda: ((0.1, 1e-3, 2.0), {"momentum": 0.9}),
+    lr="positive",
+    weight_decay="positive",
+    grad_norm="positive",
+    momentum="probability",
+)
+REGISTRY["weightreg.normalization.simulate_equilibrium"] = entry(
+    lambda: (
+        ("sgd", (0.1, 0.2), (0.01, 0.02)),
+        {"momentum": 0.5, "num_entries": 4, "steps": 3, "seeds": (0, 1)},
+    ),
+    optimizer="choice",
+    lr="number|numbers>0",
+    weight_decay="number|numbers>=0",
+    momentum="probability",
+    betas="betas",
+    eps="positive",
+    num_entries="int>=2",
+    steps="int>=1",
+    seeds="seeds",
+    init_norm="positive",
+    dtype="dtype",
+)
+RESULT_TYPES = RESULT_TYPES | {"weightreg.normalization.EquilibriumRun"}
+# issue 13: SweepConfig's BatchNorm option (helper E)
+REGISTRY["weightreg.optim_sweep.SweepConfig"] = dataclasses.replace(
+    REGISTRY["weightreg.optim_sweep.SweepConfig"],
+    kinds={**REGISTRY["weightreg.optim_sweep.SweepConfig"].kinds, "normalization": "choice"},
+)
+
+
+# weightreg.param_groups and weightreg.transformer (issue 13, the practice chapter)
+KINDS["module"] = Kind(  # a torch.nn.Module with trainable parameters
+    bad=lambda base: [
+        None,
+        "model",
+        1.0,
+        torch.ones(3),
+        [torch.nn.Linear(2, 2)],
+        torch.nn.Linear(2, 2).requires_grad_(False),
+    ],
+    draw=lambda base: _texts | st.floats() | st.none(),
+)
+KINDS["name_set"] = Kind(  # a set of parameter names
+    bad=lambda base: [None, "tok_emb.weight", 1.0, {1, 2}, [None]],
+    draw=lambda base: st.integers() | st.floats() | st.none(),
+)
+KINDS["positive|None"] = Kind(
+    bad=lambda base: [0.0, -1.0, NAN, INF, "1", True],
+    draw=lambda base: st.floats(max_value=0.0) | _texts,
+)
+KINDS["char_corpus"] = Kind(
+    bad=lambda base: [None, "some text", torch.arange(5), {"train": torch.arange(5)}],
+    draw=lambda base: _texts | st.floats() | st.none(),
+)
+KINDS["run_configs"] = Kind(
+    bad=lambda base: [None, [], "nanogpt", ["nanogpt"], base[0], [base[0], 1.0]],
+    draw=lambda base: _texts | st.floats() | st.none(),
+)
+KINDS["model_kwargs|None"] = Kind(
+    bad=lambda base: ["width", 1, [("width", 4)], {"seed": 1}, {"width": 0}, {"norm": "batch"}],
+    draw=lambda base: _texts | st.floats(),
+)
+
+
+def _tiny_corpus():
+    from weightreg.transformer import CharCorpus
+
+    return CharCorpus(torch.arange(60) % 5, torch.arange(30) % 5, "abcde", ("tiny",))
+
+
+def _tiny_configs():
+    from weightreg.transformer import RunConfig
+
+    return [RunConfig(frozenset({"tok_emb.weight", "blocks.0.fc.weight"}), 0.1, 1.0)]
+
+
+_TINY_GPT = {"width": 4, "context": 4, "heads": 2, "layers": 1}
+
+REGISTRY["weightreg.param_groups.decay_groups"] = entry(
+    lambda: ((torch.nn.Linear(3, 2), "nanogpt"), {"weight_decay": 0.1}),
+    model="module",
+    rule="choice",
+    weight_decay="nonnegative",
+)
+REGISTRY["weightreg.param_groups.decay_parameter_names"] = entry(
+    lambda: ((torch.nn.Linear(3, 2), "huggingface"), {}), model="module", rule="choice"
+)
+REGISTRY["weightreg.transformer.char_corpus"] = entry(
+    lambda: ((), {"validation_every": 10, "block": 500}),
+    validation_every="int>=2",
+    block="int>=1",
+)
+REGISTRY["weightreg.transformer.CharGPT"] = entry(
+    lambda: ((5,), {"context": 4, "width": 4, "layers": 1, "heads": 2, "norm": "layer", "seed": 0}),
+    vocab_size="int>=2",
+    context="int>=1",
+    width="int>=1",
+    layers="int>=1",
+    heads="int>=1",
+    norm="choice",
+    seed="seed",
+)
+REGISTRY["weightreg.transformer.RunConfig"] = entry(
+    lambda: ((frozenset({"tok_emb.weight"}),), {"weight_decay": 0.1, "clip": 1.0, "label": "x"}),
+    decay="name_set",
+    weight_decay="nonnegative",
+    clip="positive|None",
+    label="str",
+)
+REGISTRY["weightreg.transformer.train_char_gpt"] = entry(
+    lambda: (
+        (_tiny_corpus(), _tiny_configs()),
+        {
+            "seeds": (0, 1),
+            "steps": 2,
+            "batch_size": 2,
+            "lr": 1e-2,
+            "betas": (0.9, 0.95),
+            "model_kwargs": dict(_TINY_GPT),
+            "eval_every": 1,
+            "dtype": torch.float32,
+        },
+    ),
+    corpus="char_corpus",
+    configs="run_configs",
+    seeds="seeds",
+    steps="int>=1",
+    batch_size="int>=1",
+    lr="lr",
+    betas="betas",
+    model_kwargs="model_kwargs|None",
+    eval_every="int>=0",
+    dtype="dtype",
+)
+RESULT_TYPES = RESULT_TYPES | frozenset(
+    {"weightreg.transformer.CharCorpus", "weightreg.transformer.GPTRuns"}
+)
+REGISTRY["weightreg.optim_sweep.SweepConfig"] = dataclasses.replace(
+    REGISTRY["weightreg.optim_sweep.SweepConfig"],
+    kinds={**REGISTRY["weightreg.optim_sweep.SweepConfig"].kinds, "decay_w2": "bool"},
+)

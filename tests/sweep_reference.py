@@ -10,16 +10,21 @@
 Both start from :func:`~weightreg.optim_sweep.init_mlp`'s weights, see
 :func:`~weightreg.optim_sweep.minibatch_order`'s batches, run on one thread and return a
 :class:`~weightreg.optim_sweep.SweepResult` with the same layout.  They apply no divergence
-policy: they are references for grids that do not diverge.  ``tests/test_optim_sweep.py``
+policy: they are references for grids that do not diverge.  :func:`sweep_loop` also covers
+``normalization="batch"`` (``torch.nn.functional.batch_norm`` in training mode, the
+weight-norm and angle history); :func:`sweep_vmap` does not.  ``tests/test_optim_sweep.py``
 and ``bench/sweep.py`` (``make bench``) import this module: one copy.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
 import time
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,6 +33,7 @@ from torch.func import functional_call, grad, stack_module_state, vmap
 from weightreg.data import Split
 from weightreg.optim import SGD, Adam
 from weightreg.optim_sweep import (
+    BATCH_NORM_EPS,
     SweepConfig,
     SweepResult,
     _single_threaded,
@@ -43,6 +49,16 @@ __all__ = ["sweep_loop", "sweep_vmap"]
 
 
 _one_thread = _single_threaded  # one thread, like sweep
+
+
+def angle_between(u: torch.Tensor, v: torch.Tensor) -> float:
+    """The angle between ``u`` and ``v`` (float64, radians) by Kahan's formula
+    ``2 atan2(||u/|u| - v/|v|||, ||u/|u| + v/|v|||)``: accurate for tiny angles, and a
+    different formula from the sweep's."""
+    a = u.to(torch.float64).flatten()
+    b = v.to(torch.float64).flatten()
+    a, b = a / a.norm(), b / b.norm()
+    return 2.0 * math.atan2(float((a - b).norm()), float((a + b).norm()))
 
 
 def _make_optimizer(groups: list[dict], config: SweepConfig, backend: str, lr: float):
@@ -66,7 +82,12 @@ def sweep_loop(
     groups (weights decayed, biases not): :class:`weightreg.optim.SGD` / ``Adam``
     (``backend="weightreg"``) or ``torch.optim.SGD``, ``Adam`` and ``AdamW``
     (``backend="torch"``; PyTorch has no SGDW, so ``optimizer="sgd", decoupled=True`` raises
-    ``ValueError`` there).
+    ``ValueError`` there); with ``decay_w2=False`` ``W2`` joins the biases' group.
+    ``normalization="batch"``: ``F.batch_norm(X W1, training=True,
+    eps=BATCH_NORM_EPS)`` without affine parameters, then ``+ b1``.  With ``history_every > 0``
+    the result's history has the keys ``"epoch"``, ``"w1_norm"``, ``"w2_norm"`` and
+    ``"w1_angle"`` (the angle by :func:`angle_between`), and ``"test_error"`` and
+    ``"train_loss"`` from :meth:`SweepResult.evaluate` of the recorded weights.
     """
     if backend not in ("weightreg", "torch"):
         raise ValueError(f"backend must be 'weightreg' or 'torch', got {backend!r}")
@@ -80,17 +101,28 @@ def sweep_loop(
     etas = schedule_multipliers(len(orders[config.seeds[0]]), config.schedule)
     finals, states = [], []
     G = len(config.lrs) * len(config.weight_decays)
+    steps_per_epoch = len(etas) // config.num_epochs
+    every = config.history_every
+    epochs = [
+        e
+        for e in range(1, config.num_epochs + 1)
+        if every and (e % every == 0 or e == config.num_epochs)
+    ]
+    logs: list[dict[str, list]] = []  # per configuration: norms, angles, weights per epoch
     for c, (lr, wd, seed) in enumerate(config.grid()):
         g = c // len(config.seeds)  # the configuration's index among its seed's G
         noise = streams(seed).noise  # replayed: the same masks as sweep's
         W1, b1, W2, b2 = init_mlp(d, config.hidden, k, seed, dtype=config.dtype)
         for p in (W1, b1, W2, b2):
             p.requires_grad_(True)
+        decayed, free = ([W1, W2], [b1, b2]) if config.decay_w2 else ([W1], [b1, W2, b2])
         groups = [
-            {"params": [W1, W2], "weight_decay": config.torch_decay(lr, wd)},
-            {"params": [b1, b2], "weight_decay": 0.0},
+            {"params": decayed, "weight_decay": config.torch_decay(lr, wd)},
+            {"params": free, "weight_decay": 0.0},
         ]
         opt = _make_optimizer(groups, config, backend, lr)
+        log: dict[str, list] = {"w1_norm": [], "w2_norm": [], "w1_angle": [], "params": []}
+        angles: list[float] = []
         for t, eta in enumerate(etas):
             for group in opt.param_groups:
                 group["lr"] = lr * eta
@@ -106,7 +138,10 @@ def sweep_loop(
                 m_h = keep[g].to(config.dtype) / (1 - config.dropout)
             if m_in is not None:
                 Xb = Xb * m_in
-            hidden = torch.relu(Xb @ W1 + b1)
+            pre = Xb @ W1
+            if config.normalization == "batch":
+                pre = F.batch_norm(pre, None, None, training=True, eps=BATCH_NORM_EPS)
+            hidden = torch.relu(pre + b1)
             if m_h is not None:
                 hidden = hidden * m_h
             loss = F.cross_entropy(
@@ -114,7 +149,15 @@ def sweep_loop(
             )
             opt.zero_grad()
             loss.backward()
+            before = W1.detach().clone()
             opt.step()
+            angles.append(angle_between(before, W1.detach()))
+            if (t + 1) % steps_per_epoch == 0 and (t + 1) // steps_per_epoch in epochs:
+                log["w1_norm"].append(float(W1.detach().to(torch.float64).norm()))
+                log["w2_norm"].append(float(W2.detach().to(torch.float64).norm()))
+                log["w1_angle"].append(float(np.mean(angles[-steps_per_epoch:])))
+                log["params"].append([p.detach().clone() for p in (W1, b1, W2, b2)])
+        logs.append(log)
         finals.append([p.detach() for p in (W1, b1, W2, b2)])
         states.append(
             {
@@ -128,9 +171,23 @@ def sweep_loop(
     state = {
         key: [torch.stack([st[key][i] for st in states]) for i in range(4)] for key in states[0]
     }
-    return SweepResult.evaluate(
+    result = SweepResult.evaluate(
         split, config, params, seconds=seconds, state=state, steps=len(etas)
     )
+    if not epochs:
+        return result
+    history = {"epoch": np.asarray(epochs), "val_error": None}
+    for key in ("w1_norm", "w2_norm", "w1_angle"):
+        history[key] = np.array([log[key] for log in logs]).reshape(*config.shape, -1)
+    at_epoch = [
+        SweepResult.evaluate(
+            split, config, [torch.stack([log["params"][e][i] for log in logs]) for i in range(4)]
+        )
+        for e in range(len(epochs))
+    ]
+    for key in ("test_error", "train_loss"):
+        history[key] = np.stack([getattr(r, key) for r in at_epoch], axis=-1)
+    return dataclasses.replace(result, history=history)
 
 
 @_one_thread
@@ -143,6 +200,8 @@ def sweep_vmap(split: Split, config: SweepConfig) -> SweepResult:
     gradients with ``vmap(grad(loss))`` over ``functional_call``, and the book's update
     kernels update the stacks with per-configuration ``lr`` and ``weight_decay``.
     """
+    if config.normalization != "none":
+        raise ValueError("sweep_vmap has no BatchNorm: use sweep_loop")
     k = check_split(split)
     start = time.perf_counter()
     X, y = split.X_train.to(config.dtype), split.y_train
@@ -174,7 +233,11 @@ def sweep_vmap(split: Split, config: SweepConfig) -> SweepResult:
     wd = torch.tensor([config.torch_decay(g[0], g[1]) for g in grid], dtype=torch.float64)
     shapes = {name: (C,) + (1,) * (params[name].dim() - 1) for name in names}
     decays = {
-        name: (wd.reshape(shapes[name]).to(config.dtype) if "weight" in name else 0.0)
+        name: (
+            wd.reshape(shapes[name]).to(config.dtype)
+            if name == "0.weight" or (name == "2.weight" and config.decay_w2)
+            else 0.0
+        )
         for name in names
     }
     m = {name: torch.zeros_like(params[name]) for name in names}

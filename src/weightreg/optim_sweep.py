@@ -2,10 +2,12 @@
 
 Introduced in the chapter *L2 regularization is weight decay under SGD*
 (``book/decay/sgd.md``) and used for the learning-rate x weight-decay heatmaps of *The
-paper's Figure 2, replicated* (``book/decay/adamw_figure2.md``) and the network of *Why L2
-fails under Adam, and what AdamW does* (``book/decay/adamw.md``).
+paper's Figure 2, replicated* (``book/decay/adamw_figure2.md``), the network of *Why L2
+fails under Adam, and what AdamW does* (``book/decay/adamw.md``) and, with BatchNorm, the
+part *Weight decay in normalized networks* (``book/normalized/``).
 
 The model is a one-hidden-layer ReLU network ``logits = relu(X W1 + b1) W2 + b2``
+(or, with ``normalization="batch"``, ``relu(BN(X W1) + b1) W2 + b2``, see below)
 trained with the mean cross-entropy on minibatches.  A :class:`SweepConfig` names the grid
 and the training (checked once, when it is made); :func:`sweep` trains its ``C``
 configurations as **one** computation and returns a :class:`SweepResult`.
@@ -17,7 +19,8 @@ Conventions
   k)``, ``b2`` is ``(C, 1, k)``.  Configuration ``c`` has index ``(i_lr * n_wd + i_wd) *
   n_seed + i_seed``; per-configuration results come back as arrays of shape ``(n_lr, n_wd,
   n_seed)``.
-* Weight decay applies to ``W1`` and ``W2``, never to the biases.
+* Weight decay applies to ``W1`` and ``W2`` (to ``W1`` only with ``decay_w2=False``), never
+  to the biases.
 * **Seeding** (:func:`weightreg.seeding.streams`): seed ``s`` gives two independent
   generators, one for the initial weights (:func:`init_mlp`, ``nn.Linear``'s uniform
   ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``) and one for the minibatch order
@@ -46,9 +49,31 @@ Conventions
   trains on the targets ``(1 - eps) * onehot(y) + eps / K`` (PyTorch's
   ``cross_entropy(label_smoothing=eps)``); the reported ``train_loss`` stays the plain
   cross-entropy.
+* **BatchNorm** (``normalization="batch"``; default ``"none"``): in training, the hidden
+  pre-activations ``A = X_batch W1`` are normalized per hidden unit ``j`` over the minibatch,
+  ``Xhat_bj = (A_bj - m_j) / sqrt(v_j + eps)`` with the batch mean ``m_j``, the *biased* batch
+  variance ``v_j`` and ``eps = BATCH_NORM_EPS = 1e-5`` (``torch.nn.BatchNorm1d``'s training
+  mode), then ``b1`` is added: ``b1`` is BatchNorm's shift ``beta``; there is no scale
+  ``gamma`` (ReLU is positively homogeneous and ``W2`` absorbs it).  The backward is
+  written out: with ``dXhat`` the gradient reaching ``Xhat``, ``dA = (dXhat - mean_b(dXhat)
+  - Xhat * mean_b(dXhat * Xhat)) / sqrt(v_j + eps)`` per unit.  At **evaluation** (test
+  error, training loss, validation error, history, :meth:`SweepResult.evaluate`) ``m_j`` and
+  ``v_j`` are those of the **whole training set** ``split.X_train`` under the current
+  weights (not running averages): the network is then a fixed function of its weights.
+  Each column of ``W1`` (a hidden unit's incoming weights), and ``W1`` as a whole, is then
+  scale-invariant up to ``eps`` (the loss is unchanged when a column is multiplied by
+  ``c > 0`` and its gradient is orthogonal to it, both exactly only as ``eps / v_j -> 0``);
+  ``W2`` and the biases are not.  Needs ``batch_size >= 2``.
 * **History**: with ``history_every = m > 0`` the test error, the training loss and (given
   ``validation``) the validation error of every configuration are recorded after every
-  ``m``-th epoch (and after the last), in ``SweepResult.history``.
+  ``m``-th epoch (and after the last), in ``SweepResult.history``, with the Frobenius norms
+  ``w1_norm`` and ``w2_norm`` of ``W1`` and ``W2`` at that moment and ``w1_angle``: the mean,
+  over the steps of the epoch just ended, of the angle (radians) between ``W1`` before and
+  after the step, ``W1`` taken as one vector (computed in float64 as ``atan2(||u||
+  ||delta_perp||, u . (u + delta))`` with ``u`` the old ``W1``, ``delta`` the step and
+  ``delta_perp`` its part orthogonal to ``u``, accurate for tiny angles unless the step is
+  almost exactly radial).  The angles cost a
+  few passes over ``W1`` per step of a recorded epoch.
 * **Divergence** (:mod:`weightreg.divergence`): a configuration whose minibatch loss (or,
   after the last step, its training loss) is not finite or exceeds ``BLOWUP_FACTOR`` times
   its first minibatch loss (at least 1) is frozen: its parameters become NaN, it takes no
@@ -91,6 +116,7 @@ from .validation import (
 )
 
 __all__ = [
+    "BATCH_NORM_EPS",
     "SweepConfig",
     "SweepResult",
     "init_mlp",
@@ -102,6 +128,10 @@ __all__ = [
 Optimizer = Literal["sgd", "adam"]
 Schedule = Literal["constant", "cosine"]
 Convention = Literal["paper", "torch"]
+Normalization = Literal["none", "batch"]
+
+BATCH_NORM_EPS = 1e-5
+"""BatchNorm's ``eps`` (``normalization="batch"``): ``torch.nn.BatchNorm1d``'s default."""
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -126,7 +156,12 @@ class SweepConfig:
 
     ``dropout``, ``input_dropout`` (each in ``[0, 1)``), ``label_smoothing`` (in ``[0, 1)``)
     and ``history_every`` (an int ``>= 0``) are described in the module docstring; all are
-    off (0) by default.  ``optimizer`` is ``"sgd"`` (``weightreg.optim.sgd_kernel_``, with
+    off (0) by default.  ``normalization`` is ``"none"`` (default) or ``"batch"``: BatchNorm
+    (no ``gamma``, ``b1`` as the shift, batch statistics in training, the whole training
+    set's at evaluation; module docstring), which needs ``batch_size >= 2``.
+    ``decay_w2=False`` leaves the output weights ``W2`` undecayed (the decay, L2 or
+    decoupled, then acts on ``W1`` alone: with BatchNorm, on the scale-invariant weights only).
+    ``optimizer`` is ``"sgd"`` (``weightreg.optim.sgd_kernel_``, with
     ``momentum``) or ``"adam"`` (``weightreg.optim.adam_kernel_``, with ``betas`` and ``eps``);
     ``decoupled`` picks L2 (False) or decoupled decay (True); ``weight_decays`` are read as
     the module docstring says (``decay_convention``).  The grid is every combination of
@@ -153,6 +188,8 @@ class SweepConfig:
     input_dropout: float = 0.0
     label_smoothing: float = 0.0
     history_every: int = 0
+    normalization: Normalization = "none"
+    decay_w2: bool = True
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -160,6 +197,7 @@ class SweepConfig:
 
         check_choice("optimizer", self.optimizer, ("sgd", "adam"))
         check_bool("decoupled", self.decoupled)
+        check_bool("decay_w2", self.decay_w2)
         put("lrs", _values("lrs", self.lrs, check_positive))
         put("weight_decays", _values("weight_decays", self.weight_decays, check_nonnegative))
         put("seeds", _values("seeds", self.seeds, check_seed))
@@ -184,6 +222,12 @@ class SweepConfig:
             put(name, check_probability(name, getattr(self, name)))
         put("label_smoothing", check_probability("label_smoothing", self.label_smoothing))
         put("history_every", check_int("history_every", self.history_every, minimum=0))
+        check_choice("normalization", self.normalization, ("none", "batch"))
+        if self.normalization == "batch" and self.batch_size < 2:
+            raise ValueError(
+                f"batch_size must be >= 2 with normalization='batch' (a batch variance needs "
+                f"two examples), got {self.batch_size}"
+            )
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -235,8 +279,11 @@ class SweepResult:
     config: SweepConfig | None = None
     history: dict[str, np.ndarray | None] | None = None
     """With ``config.history_every > 0``: ``{"epoch": (E,), "test_error", "train_loss",
-    "val_error"}``, each ``(n_lr, n_wd, n_seed, E)`` (``val_error`` ``None`` without a
-    validation set); NaN where a configuration had diverged.  ``None`` otherwise."""
+    "val_error", "w1_norm", "w2_norm", "w1_angle"}``, each but ``epoch`` ``(n_lr, n_wd,
+    n_seed, E)`` (``val_error`` ``None`` without a validation set); NaN where a configuration
+    had diverged.  ``w1_norm``/``w2_norm``: Frobenius norms after the recorded epoch;
+    ``w1_angle``: mean angle (radians) between consecutive ``W1`` over that epoch's steps
+    (module docstring).  ``None`` otherwise."""
 
     @classmethod
     def evaluate(
@@ -254,7 +301,9 @@ class SweepResult:
 
         Training loss (mean cross-entropy) and test error per configuration; NaN, and
         ``diverged`` set, where ``diverged`` (a ``(C,)`` mask) says so or a parameter is not
-        finite.  Used by :func:`sweep` and by the reference implementations it is tested
+        finite.  With ``config.normalization == "batch"`` the BatchNorm statistics are those
+        of the whole training set ``split.X_train`` under ``params``.  Used by
+        :func:`sweep` and by the reference implementations it is tested
         against.
         """
         W1, b1, W2, b2 = (p.detach() for p in params)
@@ -262,9 +311,10 @@ class SweepResult:
         mask = torch.zeros(C, dtype=torch.bool) if diverged is None else diverged.clone()
         for p in (W1, b1, W2, b2):
             mask |= ~torch.isfinite(p).reshape(C, -1).all(dim=1)
+        norm_X = split.X_train if config.normalization == "batch" else None
         with torch.no_grad():
-            train_loss = _mean_cross_entropy((W1, b1, W2, b2), split.X_train, split.y_train)
-            err = _error_rate((W1, b1, W2, b2), split.X_test, split.y_test)
+            train_loss = _mean_cross_entropy((W1, b1, W2, b2), split.X_train, split.y_train, norm_X)
+            err = _error_rate((W1, b1, W2, b2), split.X_test, split.y_test, norm_X)
         shape = config.shape
         train_loss = torch.where(mask, torch.nan, train_loss).numpy().reshape(shape)
         err = torch.where(mask, torch.nan, err).numpy().reshape(shape)
@@ -339,25 +389,48 @@ class SweepResult:
         return self.ridge_fit(within)[0]
 
 
-def _logits(params: Sequence[torch.Tensor], X: torch.Tensor) -> torch.Tensor:
-    """Logits ``(C, N, k)`` of the stacks ``params`` (layout ``(C, in, out)``) on ``X``."""
+def _logits(
+    params: Sequence[torch.Tensor], X: torch.Tensor, norm_X: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Logits ``(C, N, k)`` of the stacks ``params`` (layout ``(C, in, out)``) on ``X``.
+
+    ``norm_X`` given: BatchNorm of the pre-activations with the mean and biased variance of
+    ``norm_X @ W1`` (the evaluation convention of ``normalization="batch"``).
+    """
     W1, b1, W2, b2 = params
     C, d, h = W1.shape
     W1_all = W1.permute(1, 0, 2).reshape(d, C * h)  # every first layer in one product
-    A = (X.to(W1.dtype) @ W1_all).view(-1, C, h).add_(b1.view(1, C, h)).relu_()
+    A = (X.to(W1.dtype) @ W1_all).view(-1, C, h)
+    if norm_X is not None:
+        R = A if norm_X is X else (norm_X.to(W1.dtype) @ W1_all).view(-1, C, h)
+        mean = R.mean(dim=0)
+        var = (R - mean).square_().mean(dim=0)
+        A = (A - mean).mul_(var.add_(BATCH_NORM_EPS).rsqrt_())
+    A = A.add_(b1.view(1, C, h)).relu_()
     return torch.baddbmm(b2, A.transpose(0, 1), W2)
 
 
-def _mean_cross_entropy(params: Sequence[torch.Tensor], X: torch.Tensor, y: torch.Tensor):
+def _mean_cross_entropy(
+    params: Sequence[torch.Tensor],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    norm_X: torch.Tensor | None = None,
+):
     """Mean cross-entropy ``(C,)`` (float64) of every configuration on ``(X, y)``."""
-    z = _logits(params, X)
+    z = _logits(params, X, norm_X)
     target = y.reshape(1, -1, 1).expand(z.shape[0], -1, 1)
     return (z.logsumexp(-1) - z.gather(-1, target)[..., 0]).mean(dim=1).to(torch.float64)
 
 
-def _error_rate(params: Sequence[torch.Tensor], X: torch.Tensor, y: torch.Tensor):
+def _error_rate(
+    params: Sequence[torch.Tensor],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    norm_X: torch.Tensor | None = None,
+):
     """Classification error ``(C,)`` (float64) of every configuration on ``(X, y)``."""
-    return (_logits(params, X).argmax(dim=-1) != y.reshape(1, -1)).to(torch.float64).mean(1)
+    z = _logits(params, X, norm_X)
+    return (z.argmax(dim=-1) != y.reshape(1, -1)).to(torch.float64).mean(1)
 
 
 def schedule_multipliers(num_steps: int, schedule: Schedule = "cosine") -> list[float]:
@@ -501,6 +574,24 @@ def config_update_(
         )
 
 
+def _step_angle(pair: torch.Tensor) -> torch.Tensor:
+    """Angles ``(S, G)`` (float64, radians) between ``u`` and ``u + delta``, from ``pair``
+    ``(S, G, 2, d, h)`` float64 holding ``u = pair[:, :, 0]`` and ``delta = pair[:, :, 1]``
+    (each ``(d, h)`` slice one vector): ``atan2(||u|| ||delta_perp||, u . u + u . delta)``
+    with ``||delta_perp||^2 = delta . delta - (u . delta)^2 / u . u`` the squared norm of the
+    step's part orthogonal to ``u``.  The three dot products are one batched matrix product
+    (the Gram matrix of ``u`` and ``delta``).  Working with ``delta`` rather than ``u +
+    delta`` keeps tiny angles accurate (``acos`` of the cosine returns 0 below about 1e-8);
+    the relative error is about ``1e-16 ||delta||^2 / ||delta_perp||^2``, small unless the
+    step is almost exactly radial."""
+    S, G, _, d, h = pair.shape
+    Q = pair.view(S * G, 2, d * h)
+    gram = torch.bmm(Q, Q.transpose(1, 2))  # (S * G, 2, 2)
+    uu, ud, dd = gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1]
+    perp2 = (dd - ud * ud / uu).clamp_(min=0.0)
+    return torch.atan2(perp2.mul_(uu).sqrt_(), uu + ud).view(S, G)
+
+
 @_single_threaded
 def sweep(
     split: Split,
@@ -511,8 +602,8 @@ def sweep(
     """Train every (lr, weight decay, seed) configuration of ``config`` at once.
 
     See the module for the conventions (layout, seeding, schedule, decay, dropout, label
-    smoothing, history, divergence).  ``validation=(X_val, y_val)`` (inputs with the training
-    set's ``d`` columns, integer labels) is only read by the history
+    smoothing, BatchNorm, history, divergence).  ``validation=(X_val, y_val)`` (inputs with
+    the training set's ``d`` columns, integer labels) is only read by the history
     (``config.history_every > 0``).
     Returns a :class:`SweepResult`; warns (``DivergenceWarning``) if some configurations
     diverged and raises ``TrainingDiverged`` if all did.
@@ -568,7 +659,8 @@ def sweep(
     params = [W1, b1, W2, b2]
     views = [W1.view(S, d, G, h), b1, W2, b2]  # the update sees one slice per configuration
     lr_shapes = [(S, 1, G, 1), (J, 1, 1), (J, 1, 1), (J, 1, 1)]
-    decays = [wd_j.reshape(S, 1, G, 1).to(dtype), 0.0, wd_j.reshape(J, 1, 1).to(dtype), 0.0]
+    wd_2 = wd_j.reshape(J, 1, 1).to(dtype) if config.decay_w2 else 0.0
+    decays = [wd_j.reshape(S, 1, G, 1).to(dtype), 0.0, wd_2, 0.0]
     m = [torch.zeros_like(v) for v in views]  # momentum buffer / Adam's first moment
     v2 = [torch.zeros_like(v) for v in views] if config.optimizer == "adam" else []
     use_buf = config.optimizer == "sgd" and config.momentum != 0
@@ -593,18 +685,27 @@ def sweep(
             out.append(t_.view(S, G, *t_.shape[1:]).transpose(0, 1).reshape(J, *t_.shape[1:]))
         return out
 
-    record: dict[str, list] = {"epoch": [], "test_error": [], "train_loss": [], "val_error": []}
+    bn = config.normalization == "batch"
+    norm_X = split.X_train if bn else None
+    keys = ("test_error", "train_loss", "val_error", "w1_norm", "w2_norm", "w1_angle")
+    record: dict[str, list] = {"epoch": [], **{key: [] for key in keys}}
+    angle_sum = torch.zeros(S, G, dtype=torch.float64)  # this epoch's W1 angles, summed
+    if config.history_every:  # W1 before a step and the step, float64, for the angles
+        pair = torch.empty(S, G, 2, d, h, dtype=torch.float64)
 
     def snapshot(epoch: int) -> None:
         ext = external(params)
         dead = frozen.view(S, G).T.reshape(-1)
         with torch.no_grad():
             rows_ = [
-                ("test_error", _error_rate(ext, split.X_test, split.y_test)),
-                ("train_loss", _mean_cross_entropy(ext, split.X_train, split.y_train)),
+                ("test_error", _error_rate(ext, split.X_test, split.y_test, norm_X)),
+                ("train_loss", _mean_cross_entropy(ext, split.X_train, split.y_train, norm_X)),
+                ("w1_norm", ext[0].to(torch.float64).square().sum(dim=(1, 2)).sqrt()),
+                ("w2_norm", ext[2].to(torch.float64).square().sum(dim=(1, 2)).sqrt()),
+                ("w1_angle", angle_sum.T.reshape(-1) / steps_per_epoch),
             ]
             if validation is not None:
-                rows_.append(("val_error", _error_rate(ext, *validation)))
+                rows_.append(("val_error", _error_rate(ext, *validation, norm_X)))
         record["epoch"].append(epoch)
         for key, value in rows_:
             record[key].append(torch.where(dead, torch.nan, value).numpy())
@@ -618,17 +719,22 @@ def sweep(
             m_h = (torch.rand(G, B, h, generator=gen, dtype=dtype) >= p_h).to(dtype) / (1 - p_h)
         return m_in, m_h
 
+    def recorded(epoch: int) -> bool:
+        every = config.history_every
+        return every > 0 and (epoch % every == 0 or epoch == config.num_epochs)
+
     for t, eta in enumerate(etas):
         rows = order[:, t]  # (S, B)
         Xb = X[rows]  # (S, B, d): one batch per seed
         drawn = [masks(i) for i in range(S)] if p_in > 0 or p_h > 0 else None
         if p_in > 0:
             Xb = Xb * torch.stack([m[0] for m in drawn])
-        torch.add(
-            torch.bmm(Xb, W1).view(S, B, G, h).transpose(1, 2),
-            b1.view(S, G, 1, h),
-            out=H,
-        )
+        A = torch.bmm(Xb, W1).view(S, B, G, h).transpose(1, 2)  # (S, G, B, h) pre-activations
+        if bn:  # normalize each unit over the batch (biased variance), b1 is the shift
+            Xhat = A - A.mean(dim=2, keepdim=True)
+            inv_sigma = Xhat.square().mean(dim=2, keepdim=True).add_(BATCH_NORM_EPS).rsqrt_()
+            A = Xhat.mul_(inv_sigma)
+        torch.add(A, b1.view(S, G, 1, h), out=H)
         H.relu_()
         if p_h > 0:
             M_h = torch.stack([m[1] for m in drawn])  # (S, G, B, h)
@@ -660,17 +766,28 @@ def sweep(
             dHj.mul_(M_h.view(J, B, h))
         dH = torch.ops.aten.threshold_backward(dHj, Hj, 0.0)
         db1 = dH.sum(dim=1, keepdim=True)
-        dHt = dH.view(S, G, B, h).transpose(1, 2).reshape(S, B, G * h)  # seed-major again
+        dA = dH.view(S, G, B, h)
+        if bn:  # dA = (dXhat - mean(dXhat) - Xhat * mean(dXhat * Xhat)) / sigma, per unit
+            proj = (dA * Xhat).mean(dim=2, keepdim=True)
+            dA = (dA - dA.mean(dim=2, keepdim=True)).sub_(Xhat.mul_(proj)).mul_(inv_sigma)
+        dHt = dA.transpose(1, 2).reshape(S, B, G * h)  # seed-major again
         dW1 = torch.bmm(Xb.transpose(1, 2), dHt).view(S, d, G, h)  # one product per seed
         grads = [dW1, db1, dW2, db2]
         lr_t = (lr_j * eta).to(dtype)  # eta_t = eta * s_t in float64, used in the params' dtype
+        track = recorded(t // steps_per_epoch + 1)
+        if track:  # W1 before the step, one contiguous vector per configuration
+            pair[:, :, 0].copy_(W1.view(S, d, G, h).permute(0, 2, 1, 3))
         for i, (p, g) in enumerate(zip(views, grads, strict=True)):
             lr_i = lr_t.reshape(lr_shapes[i])
             config_update_(config, p, g, m[i], v2[i] if v2 else None, t + 1, lr_i, decays[i])
+        if track:
+            pair[:, :, 1].copy_(W1.view(S, d, G, h).permute(0, 2, 1, 3))
+            pair[:, :, 1].sub_(pair[:, :, 0])  # the step, exact (Sterbenz) or nearly
+            angle_sum += _step_angle(pair)
         if config.history_every and (t + 1) % steps_per_epoch == 0:
-            epoch = (t + 1) // steps_per_epoch
-            if epoch % config.history_every == 0 or epoch == config.num_epochs:
-                snapshot(epoch)
+            if recorded((t + 1) // steps_per_epoch):
+                snapshot((t + 1) // steps_per_epoch)
+            angle_sum.zero_()
     seconds = time.perf_counter() - start
 
     final = external(params)
@@ -691,7 +808,7 @@ def sweep(
     if config.history_every:
         dead = result.diverged.reshape(-1)
         history: dict[str, np.ndarray | None] = {"epoch": np.asarray(record["epoch"])}
-        for key in ("test_error", "train_loss", "val_error"):
+        for key in keys:
             if not record[key]:
                 history[key] = None
                 continue

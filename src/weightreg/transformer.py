@@ -209,6 +209,7 @@ class CharGPT(nn.Module):
                     p.zero_()
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        """Logits ``(..., T, vocab)`` of the next character for character indices ``(..., T)``."""
         T = idx.shape[-1]
         x = self.tok_emb(idx) + self.pos_emb.weight[:T]
         for block in self.blocks:
