@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -229,3 +231,15 @@ def test_every_check_needs_a_name(name):
         v.check_bool(name, True)
     with pytest.raises(TypeError, match="name_a must be a non-empty str"):
         v.check_same_shape(name, torch.ones(2), "b", torch.ones(2))
+
+
+def test_seed_everything_does_not_import_the_compiler():
+    """The determinism flag is set without importing torch._inductor (about 2 s per kernel)."""
+    code = (
+        "import sys, torch; from weightreg.seeding import seed_everything; seed_everything(0); "
+        "assert torch.are_deterministic_algorithms_enabled(); "
+        "assert torch.is_deterministic_algorithms_warn_only_enabled(); "
+        "print('torch._inductor' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -51,10 +51,25 @@ def seed_everything(
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds the legacy global stream on purpose)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    _set_deterministic(deterministic)
     if threads is not None:
         torch.set_num_threads(threads)
     return torch.Generator().manual_seed(seed)
+
+
+def _set_deterministic(on: bool) -> None:
+    """``torch.use_deterministic_algorithms(on, warn_only=True)``, without its import cost.
+
+    The public call also sets the flag of ``torch.compile``'s code generator, and for that
+    imports ``torch._inductor`` (about 2 s, paid by every chapter's fresh kernel; the book
+    never compiles).  The flag that eager operations read is set directly when torch exposes
+    its setter, and through the public call otherwise.
+    """
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:  # pragma: no cover - a torch without the private setter
+        torch.use_deterministic_algorithms(on, warn_only=True)
+    else:
+        setter(on, warn_only=True)
 
 
 class Streams(NamedTuple):
