@@ -54,6 +54,21 @@ def _all_nan_row_kept(e, w):
     return w[np.argmin(np.where(np.isnan(e), np.inf, e), axis=1)]
 
 
+def _overwrites_nan(e, w):
+    e[np.isnan(e)] = np.inf
+    best = np.asarray(w)[e.argmin(axis=1)]
+    return np.where(np.isfinite(e.min(axis=1)), best, np.nan)
+
+
+def _lowest_error(e, w):
+    return np.nanmin(np.where(np.isnan(e), np.inf, e), axis=1)
+
+
+def _nan_as_zero(e, w):
+    best = w[np.nan_to_num(e, nan=0.0).argmin(axis=1)]
+    return np.where(np.isnan(e).all(axis=1), np.nan, best)
+
+
 def _assumes_sorted(e, w):
     return np.sort(w)[np.argmin(np.where(np.isnan(e), np.inf, e), axis=1)] * np.where(
         np.isnan(e).all(axis=1), np.nan, 1.0
@@ -69,8 +84,13 @@ def _assumes_sorted(e, w):
         (_nan_not_skipped, "argmin stops at the first NaN"),
         (_all_nan_row_kept, "every run diverged needs NaN"),
         (_assumes_sorted, "do not assume the decays are sorted"),
+        # new in issue 14: each used to pass or get the generic message
+        (_overwrites_nan, "changed its input mean_error in place"),
+        (_lowest_error, "the lowest error itself"),
+        (_nan_as_zero, "counted as an error of 0"),
     ],
 )
 def test_best_decay_wrong_answers_fail(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         check.best_decay_per_lr(wrong)
+    assert not check.best_decay_per_lr(wrong, quiet=True)

@@ -13,22 +13,38 @@ def test_reference_solution_passes(capsys):
     assert "passed all" in capsys.readouterr().out
 
 
-def test_float32_answer_passes(capsys):
-    check.l2_penalty(lambda w, lambd: lambd / 2 * (w.float() ** 2).sum())
-    assert "passed all" in capsys.readouterr().out
+def test_the_chapter_is_float32_and_a_float64_answer_passes_with_a_note(capsys):
+    seen = []
+    check.l2_penalty(lambda w, lambd: seen.append(w.dtype) or lambd / 2 * (w**2).sum())
+    assert set(seen) == {torch.float32} and "Note" not in capsys.readouterr().out
+    check.l2_penalty(lambda w, lambd: lambd / 2 * (w.double() ** 2).sum())
+    out = capsys.readouterr().out
+    assert (
+        "passed all" in out and "Note: your result is float64 while the inputs are float32" in out
+    )
+
+
+def _data_pow_in_place(w, lambd):
+    w.data.pow_(2)
+    return lambd / 2 * w.sum()
 
 
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
         (lambda w, lambd: lambd * (w**2).sum(), "factor 1/2 is missing"),
-        (lambda w, lambd: lambd / 2 * w.norm(), "norm ||w||, not its square"),
+        (lambda w, lambd: lambd / 2 * w.norm(), "norm itself, ||w||, instead of its square"),
         (lambda w, lambd: lambd / 2 * (w**2).mean(), "averaged over the entries"),
         (lambda w, lambd: lambd / 2 * w.abs().sum(), "absolute values"),
         (lambda w, lambd: (w**2).sum() / 2, "multiply by lambd"),
         (lambda w, lambd: float(lambd / 2 * (w**2).sum()), "return a torch tensor"),
         (lambda w, lambd: lambd / 2 * (w.detach() ** 2).sum(), "autograd cannot differentiate"),
-        (lambda w, lambd: lambd / 2 * w**2, "scalar tensor"),
+        (lambda w, lambd: lambd / 2 * w**2, "scalar (0-d) tensor"),
+        # shape (1,) used to pass (numel() == 1)
+        (lambda w, lambd: (lambd / 2 * (w**2).sum()).reshape(1), "shape (1,)"),
+        # used to be reported as "you summed absolute values"
+        (_data_pow_in_place, "changed its input w in place"),
+        (lambda w, lambd: lambd / 2 * (w**2).sum(dim=0), "sums over all entries"),
         (lambda w, lambd: lambd / 2 * (w**2).sum(dim=-1).mean(), "sums over all entries"),
     ],
 )
@@ -64,9 +80,28 @@ def test_null_space_part_reference_passes(capsys):
     assert "passed all" in capsys.readouterr().out
 
 
-def test_null_space_part_accepts_float32(capsys):
+def test_null_space_part_accepts_float32_and_float64_results(capsys):
+    import numpy as np
+
     check.null_space_part(lambda X, w: _pinv_null(X.float(), w.float()))
-    assert "passed all" in capsys.readouterr().out
+    check.null_space_part(lambda X, w: _pinv_null(X.double(), w.double()))
+    # torch.Tensor(numpy array) makes float32: the chapter's dtype
+    check.null_space_part(
+        lambda X, w: torch.Tensor(w.numpy() - np.linalg.pinv(X.numpy()) @ (X.numpy() @ w.numpy()))
+    )
+    assert capsys.readouterr().out.count("passed all") == 3
+
+
+def test_null_space_part_notices_the_library():
+    from weightreg.baseline import null_space_part
+
+    with pytest.raises(check.CheckFailed, match="calls weightreg's null_space_part"):
+        check.null_space_part(lambda X, w: null_space_part(X, w)[0])
+
+
+def _subtract_in_place(X, w):
+    w -= torch.linalg.pinv(X) @ (X @ w)
+    return w
 
 
 @pytest.mark.parametrize(
@@ -79,6 +114,9 @@ def test_null_space_part_accepts_float32(capsys):
         (lambda X, w: w - X.T @ torch.linalg.inv(X @ X.T) @ (X @ w), "pseudo-inverse"),
         (lambda X, w: 2 * _pinv_null(X, w), "not the orthogonal projection"),
         (lambda X, w: w - 0.5 * torch.linalg.pinv(X) @ (X @ w), "not in the null space"),
+        (lambda X, w: torch.linalg.pinv(X) @ (X @ w) - w, "sign flipped"),
+        (lambda X, w: w - X.T @ (X @ w), "not in the null space"),
+        (_subtract_in_place, "changed its input w in place"),
     ],
 )
 def test_null_space_part_typical_mistakes(wrong, message):

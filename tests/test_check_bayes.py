@@ -33,11 +33,29 @@ def gp_answer(X, y, X_new, alpha, beta):
     return mean, var
 
 
+def rows_loop(X, y, X_new, alpha, beta):
+    A = alpha * torch.eye(X.shape[1], dtype=X.dtype) + beta * X.T @ X
+    m = torch.linalg.solve(A, beta * X.T @ y)
+    var = torch.stack([1 / beta + x @ torch.linalg.solve(A, x) for x in X_new])
+    return torch.stack([x @ m for x in X_new]), var
+
+
 def test_accepts_reference_float32_and_gp_form(capsys):
     check.posterior_predictive(good)
     check.posterior_predictive(good_float32)
     check.posterior_predictive(gp_answer)
+    check.posterior_predictive(rows_loop)
     assert "Well done: posterior_predictive passed all 3 checks." in capsys.readouterr().out
+    verdict = check.posterior_predictive(good_float32, quiet=True)
+    assert verdict and "float32 while the inputs are float64" in verdict.notes[0]
+
+
+def test_float32_inside_a_float64_answer_is_named():
+    def float32_inside(*a):
+        return tuple(t.double() for t in good_float32(*a))
+
+    with pytest.raises(CheckFailed, match="7 digits"):
+        check.posterior_predictive(float32_inside)
 
 
 def _no_noise(*a):
@@ -64,6 +82,21 @@ def _swapped(X, y, X_new, alpha, beta):
     return good(X, y, X_new, beta, alpha)
 
 
+def _S_without_beta(X, y, X_new, alpha, beta):
+    S = torch.linalg.inv(alpha * torch.eye(X.shape[1], dtype=X.dtype) + X.T @ X)
+    return X_new @ (beta * S @ X.T @ y), 1 / beta + ((X_new @ S) * X_new).sum(dim=1)
+
+
+def _noise_as_beta(X, y, X_new, alpha, beta):
+    mean, var = good(X, y, X_new, alpha, beta)
+    return mean, var - 1 / beta + beta
+
+
+def _centred_in_place(X, y, X_new, alpha, beta):
+    y -= 0.0 * y.mean()
+    return good(X, y, X_new, alpha, beta)
+
+
 def _not_a_pair(*a):
     return good(*a)[0]
 
@@ -83,11 +116,18 @@ def _wrong_shape(*a):
         (_swapped, "swapped"),
         (_not_a_pair, "return a pair"),
         (_wrong_shape, "has shape"),
+        # new in issue 14: each used to get the generic message or pass
+        (_S_without_beta, "S_N misses the factor beta"),
+        (_noise_as_beta, "adds beta, the noise's precision"),
+        (lambda *a: good(*a)[::-1], r"you returned \(var, mean\)"),
+        (lambda X, y, Xn, a, b: good(X, y, Xn, 1 / a, b), "1/alpha as the prior precision"),
+        (_centred_in_place, "changed its input y in place"),
     ],
 )
 def test_diagnoses(fn, message):
     with pytest.raises(CheckFailed, match=message):
         check.posterior_predictive(fn)
+    assert not check.posterior_predictive(fn, quiet=True)
 
 
 def test_unfinished_stub_passes_through():

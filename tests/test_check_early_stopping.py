@@ -38,15 +38,22 @@ def test_float32_answer_passes(capsys):
     assert "Well done" in capsys.readouterr().out
 
 
-def test_running_the_steps_passes(capsys):
-    def loop(X, y, lr, steps):
-        Xc, yc = X - X.mean(dim=0), y - y.mean()
-        w = torch.zeros(X.shape[1], dtype=X.dtype)
-        for _ in range(steps):
-            w = w - lr * Xc.T @ (Xc @ w - yc) / X.shape[0]
-        return w
+def _loop(X, y, lr, steps):
+    Xc, yc = X - X.mean(dim=0), y - y.mean()
+    w = torch.zeros(X.shape[1], dtype=X.dtype)
+    for _ in range(steps):
+        w = w - lr * Xc.T @ (Xc @ w - yc) / X.shape[0]
+    return w
 
-    check.early_stopped_weights(loop)
+
+def _centring_in_place(X, y, lr, steps):
+    X -= X.mean(dim=0)
+    y -= y.mean()
+    return _loop(X, y, lr, steps)
+
+
+def test_running_the_steps_passes(capsys):
+    check.early_stopped_weights(_loop)
     assert "Well done" in capsys.readouterr().out
 
 
@@ -61,11 +68,27 @@ def test_running_the_steps_passes(capsys):
         (_solution(lambda s, lr, t: 1 - (1 - lr * s.sqrt()) ** t), "square roots"),
         (lambda X, y, lr, steps: torch.zeros(3), "shape"),
         (lambda X, y, lr, steps: [0.0] * X.shape[1], "torch tensor"),
+        # new in issue 14: each used to pass or get the generic message
+        (_centring_in_place, "changed its input X in place"),
+        (lambda *a: -_loop(*a), "wrong sign"),
+        (lambda X, y, lr, steps: torch.linalg.pinv(X - X.mean(0)) @ (y - y.mean()), "minimum-norm"),
     ],
 )
 def test_typical_mistakes_fail_with_their_message(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         check.early_stopped_weights(wrong)
+    assert not check.early_stopped_weights(wrong, quiet=True)
+
+
+def test_a_float32_answer_gets_a_note_and_float32_inside_a_float64_one_is_named():
+    verdict = check.early_stopped_weights(_solution(_gd, dtype=torch.float32), quiet=True)
+    assert verdict and "float32 while the inputs are float64" in verdict.notes[0]
+
+    def float32_inside(X, y, lr, steps):
+        return _loop(X.float(), y.float(), lr, steps).double()
+
+    with pytest.raises(CheckFailed, match="7 digits"):
+        check.early_stopped_weights(float32_inside)
 
 
 def test_missing_one_over_n_is_named():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
+import weightreg.penalties as penalties
 from weightreg import check
 from weightreg.check import CheckFailed
+from weightreg.penalties import lk_grad
 from weightreg.penalties import lk_grad as ref_lk_grad
 from weightreg.penalties import prox_l1 as ref_prox_l1
 
@@ -23,10 +26,22 @@ def good_lk_grad(w, k, alpha):
     return torch.where(zero, torch.zeros_like(w), g)
 
 
-def test_lk_grad_accepts_the_reference_and_the_library(capsys):
+def test_lk_grad_accepts_the_reference(capsys):
     check.lk_grad(good_lk_grad)
-    check.lk_grad(ref_lk_grad)
-    assert "Well done: lk_grad passed all 7 checks." in capsys.readouterr().out
+    assert capsys.readouterr().out == "Well done: lk_grad passed all 7 checks.\n"
+
+
+@pytest.mark.parametrize(
+    "student",
+    [
+        ref_lk_grad,
+        lambda w, k, a: ref_lk_grad(w, k, a).clone(),
+        lambda w, k, a: 1 * lk_grad(w, k, a),
+    ],
+)
+def test_lk_grad_notices_the_library_answer(student):
+    with pytest.raises(CheckFailed, match="calls weightreg's lk_grad, which is the answer"):
+        check.lk_grad(student)
 
 
 @pytest.mark.parametrize(
@@ -49,11 +64,15 @@ def test_lk_grad_accepts_the_reference_and_the_library(capsys):
             "the derivative of |w|\\*\\*k has exponent k - 1",
         ),
         (
+            lambda w, k, a: a * k * torch.sign(w) * w.abs() ** k / w.numel(),
+            "exponent k - 1, not k",
+        ),
+        (
             lambda w, k, a: good_lk_grad(w, k, a) * w.numel() / w.shape[-1],
             "the mean runs over all entries",
         ),
         (lambda w, k, a: float(good_lk_grad(w, k, a).sum()), "returned a float"),
-        (lambda w, k, a: good_lk_grad(w, k, a).reshape(-1, 1), "returned shape"),
+        (lambda w, k, a: good_lk_grad(w, k, a).reshape(-1, 1), "result has shape"),
         (lambda w, k, a: w.mul_(0), "changed its input w in place"),
         (
             lambda w, k, a: torch.where(w == 0, torch.ones_like(w), good_lk_grad(w, k, a)),
@@ -66,9 +85,13 @@ def test_lk_grad_diagnoses_typical_mistakes(wrong, message):
         check.lk_grad(wrong)
 
 
-def test_lk_grad_accepts_a_float32_answer_and_still_diagnoses_one(capsys):
+def test_lk_grad_accepts_a_float32_answer_with_a_note_and_still_diagnoses_one(capsys):
     check.lk_grad(lambda w, k, a: good_lk_grad(w.float(), k, a))
-    assert "Well done: lk_grad passed all 7 checks." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Well done: lk_grad passed all 7 checks." in out
+    assert "Note: your result is float32 while the inputs are float64" in out
+    verdict = check.lk_grad(lambda w, k, a: good_lk_grad(w.float(), k, a), quiet=True)
+    assert verdict and len(verdict.notes) == 1
     with pytest.raises(CheckFailed, match="you summed over the entries"):
         check.lk_grad(lambda w, k, a: good_lk_grad(w.float(), k, a) * w.numel())
 
@@ -81,15 +104,28 @@ def test_lk_grad_lets_an_unfinished_stub_through():
         check.lk_grad(stub)
 
 
-def test_prox_l1_accepts_the_reference_and_the_library(capsys):
-    check.prox_l1(lambda z, t: torch.sign(z) * torch.clamp(z.abs() - t, min=0))
-    check.prox_l1(ref_prox_l1)
-    assert "Well done: prox_l1 passed all 5 checks." in capsys.readouterr().out
+def _soft(z, t):
+    return torch.sign(z) * torch.clamp(z.abs() - t, min=0)
 
 
-def test_prox_l1_accepts_a_float32_answer_and_still_diagnoses_one(capsys):
-    check.prox_l1(lambda z, t: ref_prox_l1(z.float(), t))
-    assert "Well done: prox_l1 passed all 5 checks." in capsys.readouterr().out
+def test_prox_l1_accepts_the_reference(capsys):
+    check.prox_l1(_soft)
+    assert capsys.readouterr().out == "Well done: prox_l1 passed all 7 checks.\n"
+
+
+def test_prox_l1_notices_the_library_answer():
+    with pytest.raises(CheckFailed, match="calls weightreg's prox_l1, which is the answer"):
+        check.prox_l1(ref_prox_l1)
+    with pytest.raises(CheckFailed, match="calls weightreg's prox_lk, which is the answer"):
+        check.prox_l1(lambda z, t: penalties.prox_lk(z, 1.0, t))
+
+
+def test_prox_l1_accepts_a_float32_answer_with_a_note_and_still_diagnoses_one(capsys):
+    check.prox_l1(lambda z, t: _soft(z, t).float())
+    out = capsys.readouterr().out
+    assert (
+        "Well done: prox_l1 passed all 7 checks." in out and "Note: your result is float32" in out
+    )
     with pytest.raises(CheckFailed, match="that was hard thresholding"):
         check.prox_l1(lambda z, t: (z * (z.abs() > t)).float())
 
@@ -108,6 +144,16 @@ def test_prox_l1_accepts_a_float32_answer_and_still_diagnoses_one(capsys):
         ),
         (lambda z, t: (torch.sign(z) * torch.clamp(z.abs() - t, min=0)).flatten(), "shape"),
         (lambda z, t: z.clamp_(-t, t), "changed its input z in place"),
+        (lambda z, t: torch.clamp(z.abs() - t, min=0), "the sign is missing"),
+        (lambda z, t: _soft(z, t / 2), "your threshold is t/2"),
+        (lambda z, t: _soft(z, 2 * t), "your threshold is 2t"),
+        # approved by the float-only check before, crashed in the chapter's solver (tensor t)
+        (lambda z, t: F.softshrink(z, t), "works with a number t but not with a tensor t"),
+        (
+            lambda z, t: _soft(z, torch.full_like(z, float(t))),
+            "works with a number t but not with a tensor t",
+        ),
+        (lambda z, t: torch.zeros_like(z), "wrong values"),
     ],
 )
 def test_prox_l1_diagnoses_typical_mistakes(wrong, message):
@@ -143,10 +189,25 @@ def test_ridge_eigen_accepts_the_reference_the_library_and_float32(capsys):
 
     check.ridge_eigen(good_ridge_eigen)
     check.ridge_eigen(lambda X, y, lam: _solve_ridge(X, y, lam))
-    # the library's ridge_path, in the book's alpha scaling: lambd = 2 alpha / d
-    check.ridge_eigen(lambda X, y, lam: ridge_path(X, y, lam * X.shape[1] / 2).W[0])
     check.ridge_eigen(lambda X, y, lam: good_ridge_eigen(X.float(), y.float(), lam))
-    assert capsys.readouterr().out.count("Well done: ridge_eigen passed all 4 checks.") == 4
+    assert capsys.readouterr().out.count("Well done: ridge_eigen passed all 4 checks.") == 3
+    # the library's ridge_path, in the book's alpha scaling (lambd = 2 alpha / d), is the answer
+    with pytest.raises(CheckFailed, match="calls weightreg's ridge_path, which is the answer"):
+        check.ridge_eigen(lambda X, y, lam: ridge_path(X, y, lam * X.shape[1] / 2).W[0])
+
+
+def _transposed(X, y, lambd):
+    n = X.shape[0]
+    Xc, yc = X - X.mean(dim=0), y - y.mean()
+    s, Q = torch.linalg.eigh(Xc.T @ Xc / n)
+    return Q.T @ (s / (s + lambd) * (Q @ (torch.linalg.pinv(Xc) @ yc)))
+
+
+def _uncentred_pinv(X, y, lambd):
+    n = X.shape[0]
+    Xc = X - X.mean(dim=0)
+    s, Q = torch.linalg.eigh(Xc.T @ Xc / n)
+    return Q @ (s / (s + lambd) * (Q.T @ (torch.linalg.pinv(X) @ y)))
 
 
 @pytest.mark.parametrize(
@@ -169,8 +230,16 @@ def test_ridge_eigen_accepts_the_reference_the_library_and_float32(capsys):
         ),
         (lambda X, y, lam: good_ridge_eigen(X, y, 1.01 * lam), "wrong values"),
         (lambda X, y, lam: good_ridge_eigen(X, y, lam).tolist(), "returned a list"),
-        (lambda X, y, lam: good_ridge_eigen(X, y, lam)[None], "returned shape"),
-        (lambda X, y, lam: X.sub_(X.mean(dim=0))[0], "changed X or y in place"),
+        (lambda X, y, lam: good_ridge_eigen(X, y, lam)[None], "result has shape"),
+        (lambda X, y, lam: X.sub_(X.mean(dim=0))[0], "changed its input X in place"),
+        (lambda X, y, lam: y.sub_(y.mean()) @ X, "changed its input y in place"),
+        (lambda X, y, lam: good_ridge_eigen(X, y, lam / 2), "uses lambd / 2"),
+        (lambda X, y, lam: _transposed(X, y, lam), "Q and Q\\^T are swapped"),
+        (lambda X, y, lam: _uncentred_pinv(X, y, lam), "w\\+ is computed from X and y"),
+        (
+            lambda X, y, lam: good_ridge_eigen(X.float(), y.float(), lam).double(),
+            "7 digits only.*float32 somewhere",
+        ),
     ],
 )
 def test_ridge_eigen_diagnoses_typical_mistakes(wrong, message):
@@ -184,3 +253,18 @@ def test_ridge_eigen_lets_an_unfinished_stub_through():
 
     with pytest.raises(NotImplementedError):
         check.ridge_eigen(stub)
+
+
+def test_the_lk_grad_fallback_message_does_not_state_the_formula():
+    with pytest.raises(CheckFailed) as info:
+        check.lk_grad(lambda w, k, a: good_lk_grad(w, k, a) + 0.37)
+    message = str(info.value)
+    assert "wrong values" in message and "|w|**(k-1)" not in message and "sign(w) *" not in message
+
+
+def test_the_library_checks_never_show_a_traceback_for_odd_results():
+    """A bool tensor or a NumPy array used to reach torch.allclose inside the check."""
+    for odd in (lambda *a: torch.ones(3, dtype=torch.bool), lambda *a: a[0].numpy()):
+        for name in ("lk_grad", "prox_l1", "ridge_eigen"):
+            verdict = getattr(check, name)(odd, quiet=True)
+            assert not verdict and "Traceback" not in verdict.message

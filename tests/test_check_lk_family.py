@@ -10,6 +10,7 @@ import torch
 
 from weightreg import check
 from weightreg.check import CheckFailed
+from weightreg.dynamics import flow_solution
 from weightreg.penalties import lk_grad, prox_l1, prox_lhalf
 
 # ---------------------------------------------------------------- lhalf_prox_step
@@ -35,6 +36,8 @@ def test_lhalf_prox_step_accepts_the_solution(capsys):
         (lambda w, g, lr, a: w - lr * g - lr * lk_grad(w, 0.5, a), "(sub)gradient step"),
         (lambda w, g, lr, a: prox_lhalf(w - lr * g, lr * a / w.shape[0]), "ALL its entries"),
         (lambda w, g, lr, a: 0.5 * good_step(w, g, lr, a), "does not match"),
+        (lambda w, g, lr, a: prox_lhalf(w + lr * g, lr * a / w.numel()), "climbs the loss"),
+        (lambda w, g, lr, a: good_step(w, g.neg_(), lr, a), "changed its input grad in place"),
     ],
 )
 def test_lhalf_prox_step_names_the_mistake(wrong, message):
@@ -44,7 +47,8 @@ def test_lhalf_prox_step_names_the_mistake(wrong, message):
 
 def test_lhalf_prox_step_accepts_float32_answers(capsys):
     check.lhalf_prox_step(lambda w, g, lr, a: good_step(w, g, lr, a).float())
-    assert "passed all 4 checks" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "passed all 4 checks" in out and "Note: your result is float32" in out
 
 
 def test_lhalf_prox_step_rejects_in_place_updates():
@@ -59,7 +63,7 @@ def test_lhalf_prox_step_rejects_in_place_updates():
 def test_lhalf_prox_step_rejects_non_tensors_and_shapes():
     with pytest.raises(CheckFailed, match="torch tensor"):
         check.lhalf_prox_step(lambda w, g, lr, a: good_step(w, g, lr, a).tolist())
-    with pytest.raises(CheckFailed, match="shape of w"):
+    with pytest.raises(CheckFailed, match="the shape of w"):
         check.lhalf_prox_step(lambda w, g, lr, a: good_step(w, g, lr, a).flatten()[:3])
 
 
@@ -104,13 +108,33 @@ def _flow_geometric(w0, k, alpha, t):
     return w0 * math.exp(-k * alpha * t)
 
 
+def _flow_exp_l2(w0, k, alpha, t):
+    return w0 * math.exp(-2 * alpha * t)
+
+
+def _flow_start_power(w0, k, alpha, t):
+    m = k - 2
+    return math.copysign((abs(w0) ** m + m * k * alpha * t) ** (-1 / m), w0) if w0 else 0.0
+
+
+def _flow_library(w0, k, alpha, t):
+    return float(flow_solution(torch.tensor([w0]), k, alpha, t)[0])
+
+
+def test_flow_decay_notices_the_library_answer():
+    with pytest.raises(CheckFailed, match="calls weightreg's flow_solution, which is the answer"):
+        check.flow_decay(_flow_library)
+
+
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
         (_flow_without_sign, "wrong sign"),
         (_flow_wrong_exponent, "check the exponent"),
         (_flow_missing_k, "check the factor k"),
-        (_flow_geometric, "differs from the gradient flow"),
+        (_flow_geometric, "exponential decay, the law of k = 2"),
+        (_flow_start_power, "check the start term"),
+        (_flow_exp_l2, "exponential decay"),
     ],
 )
 def test_flow_decay_names_the_mistake(wrong, message):
@@ -123,7 +147,7 @@ def test_flow_decay_reports_a_crash_at_zero():
         m = k - 2
         return math.copysign((abs(w0) ** -m + m * k * alpha * t) ** (-1 / m), w0)
 
-    with pytest.raises(CheckFailed, match="ZeroDivisionError"):
+    with pytest.raises(CheckFailed, match="ZeroDivisionError.*handle the start w0 = 0"):
         check.flow_decay(crashes)
 
 
@@ -146,12 +170,13 @@ def good_norm(w, k):
 def test_lk_norm_accepts_the_solution_and_torch(capsys):
     check.lk_norm(good_norm)
     check.lk_norm(lambda w, k: torch.linalg.vector_norm(w.flatten(), ord=k))
-    assert capsys.readouterr().out.count("Well done: lk_norm passed all 8 checks.") == 2
+    assert capsys.readouterr().out.count("Well done: lk_norm passed all 13 checks.\n") == 2
 
 
 def test_lk_norm_accepts_float32_answers(capsys):
     check.lk_norm(lambda w, k: good_norm(w.float(), k))
-    assert "passed all 8 checks" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "passed all 13 checks" in out and "Note: your result is float32" in out
 
 
 @pytest.mark.parametrize(
@@ -173,6 +198,33 @@ def test_lk_norm_accepts_float32_answers(capsys):
 )
 def test_lk_norm_names_the_mistake(wrong, message):
     with pytest.raises(CheckFailed, match=re_escape(message)):
+        check.lk_norm(wrong)
+
+
+def _abs_in_place(w, k):
+    a = w.abs_().flatten()
+    return a.max() if k == math.inf else (a**k).sum() ** (1 / k)
+
+
+def _scaled(w, k):
+    a = w.abs().flatten()
+    m = a.max()
+    return m if k == math.inf else m * ((a / m) ** k).sum() ** (1 / k)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        # handed a clone, the check missed the caller's tensor being overwritten
+        (_abs_in_place, "changed its input w in place"),
+        # no all-zero case: 0/0 went unnoticed
+        (_scaled, "the norm of the zero tensor is 0"),
+        (lambda w, k: torch.linalg.norm(w, ord=k), "matrix norm"),
+        (lambda w, k: w.abs().max(dim=0).values if k == math.inf else good_norm(w, k), "shape"),
+    ],
+)
+def test_lk_norm_names_the_new_mistakes(wrong, message):
+    with pytest.raises(CheckFailed, match=message):
         check.lk_norm(wrong)
 
 

@@ -41,6 +41,22 @@ def test_pad_and_crop_answer_passes(capsys):
     assert "passed all" in capsys.readouterr().out
 
 
+def _edge(images, dx, dy):
+    h, w = images.shape[-2:]
+    rows = (torch.arange(h) - dy).clamp(0, h - 1)
+    cols = (torch.arange(w) - dx).clamp(0, w - 1)
+    return images[..., rows, :][..., cols]
+
+
+def _grid_sample(images, dx, dy):
+    n, h, w = images.shape
+    theta = torch.tensor(
+        [[1.0, 0.0, -2.0 * dx / (w - 1)], [0.0, 1.0, -2.0 * dy / (h - 1)]], dtype=images.dtype
+    ).expand(n, 2, 3)
+    grid = torch.nn.functional.affine_grid(theta, (n, 1, h, w), align_corners=True)
+    return torch.nn.functional.grid_sample(images[:, None], grid, align_corners=True)[:, 0]
+
+
 def _in_place(images, dx, dy):
     images[:] = reference(images, dx, dy)
     return images
@@ -54,13 +70,20 @@ def _in_place(images, dx, dy):
         (lambda im, dx, dy: reference(im, dy, dx), "rows by dx"),
         (lambda im, dx, dy: reference(im, dx, dy)[..., 1:, :], "keeps the shape"),
         (lambda im, dx, dy: reference(im, dx, dy).numpy(), "return a torch tensor"),
-        (_in_place, "changed the images"),
-        (lambda im, dx, dy: reference(im, dx, 0), "not the shifted images"),
+        (_in_place, "changed its input images in place"),
+        (lambda im, dx, dy: reference(im, dx, dy) + (dx == 2) * 1e-3, "not the shifted images"),
+        # new in issue 14: each used to pass or get the generic message
+        (lambda im, dx, dy: reference(im, dx, 0), "the shift by dy is missing"),
+        (lambda im, dx, dy: reference(im, 0, dy), "the shift by dx is missing"),
+        (_edge, "repeat the edge"),
+        (lambda im, dx, dy: im if dx == dy == 0 else reference(im, dx, dy), "input images itself"),
+        (_grid_sample, "grid_sample"),
     ],
 )
 def test_typical_mistakes_get_specific_messages(wrong, message):
     with pytest.raises(check.CheckFailed, match=re.escape(message)):
         check.shift_images(wrong)
+    assert not check.shift_images(wrong, quiet=True)
 
 
 def test_unfinished_stub_reads_as_unfinished():

@@ -9,6 +9,8 @@ are checked in the instructor notebooks that ``make test`` executed
 
 from __future__ import annotations
 
+import ast
+import builtins
 import functools
 import html
 import re
@@ -281,6 +283,134 @@ def test_a_check_cell_must_call_a_check():
         homework.student_notebook(nb, where="book/x")
 
 
+# --------------------------------------------------------------------------- leaks: answers
+
+
+LK_SOLUTION = '''# STUDENT: Complete my_lk_grad: the gradient of alpha * mean(|w|**k).
+def my_lk_grad(w, k, alpha):
+    """Gradient of alpha * mean(|w|**k) (same shape as w)."""
+    # BEGIN SOLUTION
+    return alpha * k * w.sign() * w.abs() ** (k - 1) / w.numel()
+    # END SOLUTION'''
+
+
+def _answer_notebook(*uses: str):
+    return _nb(
+        ("code", "import torch\nfrom weightreg.penalties import lk_grad, lk_penalty", []),
+        ("code", "from weightreg.penalties import (\n    lk_grad,\n)", []),
+        *(("code", use, []) for use in uses),
+        ("code", LK_SOLUTION, ["solution"]),
+        ("code", "check.lk_grad(my_lk_grad)", ["check"]),
+    )
+
+
+def test_the_library_answer_is_not_imported_but_written_in_full():
+    nb = _answer_notebook(
+        "w = torch.tensor([1.0, -2.0])\ng = lk_grad(w, 2, 0.5)  # lk_grad: the library's\n"
+        "name = 'lk_grad'; f = lambda v: lk_grad(v, 1,\n    0.5)\nh = f(w)",
+        "lk_penalty(w, 2)",
+    )
+    assert homework.answer_imports(nb) == [
+        "cell 1: weightreg.penalties.lk_grad",
+        "cell 2: weightreg.penalties.lk_grad",
+    ]
+    out = homework.student_notebook(nb, where="book/x")
+    assert out.cells[0].source == (
+        "import torch\nfrom weightreg.penalties import lk_penalty\nimport weightreg.penalties"
+    )
+    assert out.cells[1].source == "import weightreg.penalties"
+    assert out.cells[2].source == (
+        "w = torch.tensor([1.0, -2.0])\n"
+        "g = weightreg.penalties.lk_grad(w, 2, 0.5)  # lk_grad: the library's\n"
+        "name = 'lk_grad'; f = lambda v: weightreg.penalties.lk_grad(v, 1,\n    0.5)\nh = f(w)"
+    )
+    assert homework.answer_imports(out) == []
+    namespace: dict = {}
+    for cell in out.cells[:4]:  # the chapter's cells still run, with the library's function
+        exec(cell.source, namespace)
+    assert "lk_grad" not in namespace and namespace["g"].tolist() == [0.5, -1.0]
+
+
+def test_an_answer_used_nowhere_else_is_just_not_imported():
+    out = homework.student_notebook(_answer_notebook("lk_penalty(1.0, 2)"), where="book/x")
+    assert out.cells[0].source == "import torch\nfrom weightreg.penalties import lk_penalty"
+    assert out.cells[1].source == ""
+    assert "import weightreg.penalties" not in _all_text(out)
+
+
+def test_a_chapter_without_the_answer_is_left_as_it_is():
+    nb = _answer_notebook()
+    nb.cells[-1].source = "check.prox_l1(my_lk_grad)"  # the answer of prox_l1 is not imported
+    out = homework.student_notebook(nb, where="book/x")
+    assert out.cells[0].source == nb.cells[0].source
+    assert homework.hidden_answers(out) == {"prox_l1": "weightreg.penalties"}
+
+
+@pytest.mark.parametrize(
+    ("use", "message"),
+    [
+        ("lk_grad = 3", "binds the name lk_grad"),
+        ("def lk_grad(w):\n    return w", "binds the name lk_grad"),
+        ("from weightreg.penalties import lk_grad as g", "under its own name"),
+        ("x = f'{lk_grad(1.0, 2, 1)}'", "could not write lk_grad in full"),
+        ("f(lk_grad=1)", "not valid Python"),
+    ],
+)
+def test_answers_that_cannot_be_written_in_full_are_refused(use, message):
+    with pytest.raises(HomeworkError, match=message):
+        homework.student_notebook(_answer_notebook(use), where="book/x")
+
+
+def test_every_answer_is_a_library_function_of_a_check():
+    import importlib
+
+    checks = homework.available_checks()
+    for check, answers in homework.ANSWERS.items():
+        assert check in checks, f"ANSWERS names check.{check}, which does not exist"
+        for full in answers:
+            module, _, name = full.rpartition(".")
+            assert callable(getattr(importlib.import_module(module), name)), full
+
+
+# --------------------------------------------------------------------------- leaks: numbers
+
+
+def test_glued_keys_follow_literals_fstrings_sums_and_dicts():
+    def keys(source):
+        found = homework.glued_keys(source)
+        return None if found is None else [k.pattern for k in found]
+
+    assert keys("glue('a_b', 1, display=False)") == ["a_b"]
+    assert keys("for t in (1, 2):\n    glue(f'x_{t}_y', t)") == ["x_.+_y"]
+    assert keys("glue('cut_' + key.replace(' ', '_'), 1)") == ["cut_.+"]
+    assert keys("for name, v in {'p': 1, f'q_{i}': 2}.items():\n    glue(name, v)") == [
+        "p",
+        "q_.+",
+    ]
+    assert keys("print(1)") == []
+    assert keys("glue(name, 1)") is None  # a key this cannot follow
+    refs = homework.glue_references(
+        "{glue:text}`a_b:.2f` and {glue}`p`\n```{glue:figure} fig_1\n:name: f\n```"
+    )
+    assert refs == {"a_b", "p", "fig_1"}
+
+
+def test_a_cell_that_computes_numbers_only_a_solution_quotes_is_found():
+    nb = _nb(
+        ("markdown", "Text quotes {glue:text}`shown`.\n\n:::{exercise} E [experiment]\n:::", []),
+        ("code", "glue('shown', 1)\nglue('both', 2)", ["remove-cell"]),
+        ("code", "# Numbers quoted in the solution.\nglue('answer', 42)", ["remove-cell"]),
+        ("code", "glue('answer2', 43)", ["remove-cell", "instructor-only"]),
+        ("code", "glue('unused', 0)", ["remove-cell"]),
+        ("code", "glue('shown', 1)\nglue('answer3', 44)", ["remove-cell"]),  # one is enough
+        ("markdown", "::::{solution} ex\n{glue:text}`answer` {glue:text}`answer2`\n::::", []),
+        ("markdown", "::::{solution} ex2\n{glue:text}`answer3` {glue:text}`shown`\n::::", []),
+    )
+    assert homework.solution_only_cells(nb) == [3, 6]  # numbered from 1
+    out = homework.student_notebook(nb, where="book/x")
+    assert "answer2" not in _all_text(out)  # the instructor-only cell is left out
+
+
 def _error(ename):
     return nbformat.v4.new_output("error", ename=ename, evalue="", traceback=[])
 
@@ -341,7 +471,10 @@ def _split_lines(nb) -> tuple[set[str], set[str]]:
     inside, outside = set(), set()
     for cell in nb.cells:
         lines = cell.source.split("\n")
-        if cell.cell_type == "code" and homework.SOLUTION_TAG in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and homework.INSTRUCTOR_ONLY in tags:
+            inside.update(line.strip() for line in lines)  # e.g. numbers quoted in a solution
+        elif cell.cell_type == "code" and homework.SOLUTION_TAG in tags:
             region = False
             for line in lines:
                 marker = line.strip()
@@ -445,6 +578,37 @@ def test_fixture_html_has_no_solution_but_the_rest(fixture_edition):
     assert "NotImplementedError" in page
 
 
+def _check_cells_html(page_html: str) -> list[str]:
+    """The HTML of each check cell of a page (input and output)."""
+    parts = re.split(r'(?=<div class="cell[ "])', page_html)
+    return [p for p in parts if re.match(r'<div class="cell[^"]*\btag_check\b', p)]
+
+
+def test_html_pages_show_check_errors_as_plain_text_and_handouts_stay_clean():
+    nb = _nb(
+        ("code", SOLUTION, ["solution"]),
+        ("code", "check.l2_penalty(my_l2_penalty)", ["check"]),
+        ("code", "print(1)", []),
+    )
+    handout = homework.student_notebook(nb, where="book/x")
+    page = student.html_page(handout)
+    assert page.cells[1].metadata["mystnb"] == {"error_lexer": "text"}
+    assert "mystnb" not in page.cells[2].metadata
+    assert all("mystnb" not in c.metadata for c in handout.cells)  # the handout is unchanged
+
+
+def test_fixture_html_check_output_is_plain_text_that_wraps(fixture_edition):
+    page = (fixture_edition / "html" / "book" / "demo.html").read_text()
+    (cell,) = _check_cells_html(page)
+    assert "NotImplementedError" in cell and "not done yet" in cell
+    assert "highlight-text" in cell and "highlight-ipythontb" not in cell
+    css = (fixture_edition / "html" / "_static" / "book.css").read_text()
+    rule = re.search(r"div\.cell\.tag_check div\.cell_output pre\s*\{([^}]*)\}", css)
+    assert rule and "pre-wrap" in rule[1], "check output must wrap (_static/book.css)"
+    stub = re.search(r"div\.cell\.tag_solution div\.cell_input pre[^{]*\{([^}]*)\}", css)
+    assert stub and "pre-wrap" in stub[1], "a stub's long lines must wrap (_static/book.css)"
+
+
 def test_the_reference_fixture_really_has_solutions():
     """The negative checks above are meaningful: the instructor source has what they look for."""
     chapter = homework.read_chapter(FIXTURE, "book/demo")
@@ -539,6 +703,66 @@ def test_chapter_follows_the_exercise_rules(chapter):
     assert len(chapter.checks) >= chapter.solution_cells
 
 
+def _student_page(docname: str):
+    return homework.student_notebook(_instructor(docname), where=docname)
+
+
+def test_no_student_notebook_imports_the_answer_to_its_own_exercise(chapter):
+    """``from weightreg.penalties import prox_l1`` would hand the answer of ``check.prox_l1``
+    to the student by name: the student edition writes the library's function in full."""
+    page = _student_page(chapter.docname)
+    assert homework.answer_imports(page) == []
+    hidden = set(homework.hidden_answers(page))
+    for n, cell in enumerate(page.cells, start=1):
+        if cell.cell_type == "code" and hidden:
+            names = {x.id for x in ast.walk(ast.parse(cell.source)) if isinstance(x, ast.Name)}
+            assert not names & hidden, f"{chapter.docname}, cell {n} uses {names & hidden}"
+
+
+def test_the_answer_rule_has_teeth():
+    """The test above is meaningful: instructor notebooks do import some answers."""
+    found = [d for d in DOCNAMES if homework.answer_imports(_instructor(d))]
+    assert len(found) >= 5, found
+
+
+def test_no_student_cell_computes_numbers_only_solutions_quote(chapter):
+    cells = homework.solution_only_cells(_instructor(chapter.docname))
+    assert cells == [], (
+        f"{chapter.docname}: code cells {cells} glue numbers that only solutions quote; that "
+        "belongs to the solution: move it to a cell tagged [remove-cell, instructor-only]"
+    )
+
+
+def _stored_and_loaded(source: str) -> tuple[set[str], set[str]]:
+    stored, loaded = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            stored.add(node.name)
+        elif isinstance(node, ast.alias):
+            stored.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.arg):
+            stored.add(node.arg)
+    return stored, loaded
+
+
+def test_no_cell_of_the_student_edition_needs_an_instructor_only_cell(chapter):
+    """What an instructor-only cell defines is used by no later cell of the student edition
+    (read from the code: the execution in ``make student`` would find it only at the end)."""
+    kept, dropped = set(dir(builtins)), {}
+    for n, cell in enumerate(_instructor(chapter.docname).cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        stored, loaded = _stored_and_loaded(cell.source)
+        if homework.INSTRUCTOR_ONLY in cell.metadata.get("tags", []):
+            dropped.update({name: n for name in stored - kept if name not in dropped})
+            continue
+        needs = {name: dropped[name] for name in (loaded - stored - kept) & set(dropped)}
+        assert not needs, f"{chapter.docname}, cell {n} uses names of instructor-only cells {needs}"
+        kept |= stored
+
+
 def test_every_check_called_exists_and_every_check_is_called():
     checks = homework.available_checks()
     called = {name for ch in _chapters() for name in ch.checks}
@@ -586,6 +810,19 @@ def test_handout_executes_with_only_the_stubs_failing(student_edition, chapter):
     assert [c.source for c in executed.cells] == [c.source for c in handout.cells]
     problems, _ = student.student_errors(executed)  # each check cell: NotImplementedError
     assert problems == []
+
+
+def test_student_html_check_outputs_are_plain_text(student_html, chapter):
+    if not chapter.checks:
+        pytest.skip("no code exercise")
+    page = (student_html / f"{chapter.docname}.html").read_text()
+    cells = _check_cells_html(page)
+    source = _instructor(chapter.docname).cells
+    n_checks = sum(homework.CHECK_TAG in c.metadata.get("tags", []) for c in source)
+    assert len(cells) == n_checks, f"{chapter.docname}: {len(cells)} check cells in the HTML"
+    for cell in cells:
+        assert "highlight-ipythontb" not in cell and "highlight-text" in cell
+        assert "NotImplementedError" in cell
 
 
 def test_student_html_has_no_solution_block(student_html):

@@ -19,18 +19,26 @@ following the conventions of ``CONTRIBUTING.md``:
   with the stub in place the check raises ``NotImplementedError``;
 * a code cell tagged ``instructor-only``, or a directive with ``:class: instructor-only``
   (e.g. a ``{literalinclude}`` of the helper a code exercise asks for), is left out of the
-  student edition.
+  student edition; a code cell that computes only numbers quoted in ``{solution}`` blocks
+  belongs to the solution and is tagged so (``[remove-cell, instructor-only]``;
+  :func:`solution_only_cells` finds the ones that are not);
+* the student edition does not import by name the library functions that answer the
+  chapter's own exercises (:data:`ANSWERS`): :func:`hide_answers` writes them in full
+  (``weightreg.penalties.prox_l1(z, t)``) in the chapter's cells.
 
 Everything here reads text; nothing is executed.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib
 import inspect
+import io
 import pkgutil
 import re
+import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +58,8 @@ __all__ = [
     "Exercise",
     "HomeworkError",
     "INSTRUCTOR_ONLY",
+    "ANSWERS",
+    "answer_imports",
     "available_checks",
     "book_chapters",
     "chapter_docnames",
@@ -57,6 +67,11 @@ __all__ = [
     "checks_markdown",
     "exercise_table",
     "find_root",
+    "glue_references",
+    "glued_keys",
+    "solution_only_cells",
+    "hidden_answers",
+    "hide_answers",
     "page_path",
     "parse_exercises",
     "Solution",
@@ -170,6 +185,266 @@ def stub_solution(source: str, *, where: str = "a solution cell") -> str:
 def check_calls(source: str) -> list[str]:
     """Names of the self-checks that ``source`` calls as ``check.<name>(...)``, in order."""
     return [m["name"] for m in _CHECK_CALL.finditer(source)]
+
+
+# --------------------------------------------------------------------------- answers
+
+
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "prox_l1": ("weightreg.penalties.prox_l1",),
+    "lk_grad": ("weightreg.penalties.lk_grad", "weightreg.penalties.lk_grad_per_weight"),
+    "flow_decay": ("weightreg.dynamics.flow_solution",),
+    "project_l2_ball": (
+        "weightreg.constraints.project_l2_ball",
+        "weightreg.constraints.ball_projection",
+    ),
+    "sgdw_step": ("weightreg.optim.sgd_update_", "weightreg.optim.sgd_kernel_"),
+    "adamw_step": ("weightreg.optim.adam_update_", "weightreg.optim.adam_kernel_"),
+    "dropout_penalty": ("weightreg.dropout.dropout_penalty",),
+    "ridge_loo": ("weightreg.selection.ridge_loo_residuals",),
+    "decay_free_run": ("weightreg.normalization.exponential_lr_schedule",),
+    "ema_weights": ("weightreg.timescale.ema_weights",),
+}
+"""For a self-check (``check.<name>``), the library functions that answer its exercise (by
+their full names). A student notebook does not import them by name: :func:`student_notebook`
+removes them from the chapter's ``from ... import`` lines and writes every use in the
+chapter's cells with the full name (``weightreg.penalties.prox_l1(z, t)``), so that the
+student's namespace holds no ``prox_l1`` to wrap. A function the exercise text tells the
+student to use (``prox_lhalf``, ``gd_filter``) is not an answer."""
+
+
+def hidden_answers(nb: Any) -> dict[str, str]:
+    """``{name: module}`` of the library answers (:data:`ANSWERS`) of the notebook's checks."""
+    hidden: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and CHECK_TAG in _tags(cell):
+            for check in check_calls(cell.source):
+                for full in ANSWERS.get(check, ()):
+                    module, _, name = full.rpartition(".")
+                    hidden[name] = module
+    return hidden
+
+
+def _parse(source: str, where: str) -> ast.Module | None:
+    """The AST of a code cell, or None for a cell that is not plain Python (IPython magics)."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        if any(line.lstrip().startswith(("%", "!")) for line in source.split("\n")):
+            return None
+        raise HomeworkError(f"{where}: the cell is not valid Python") from None
+
+
+def answer_imports(nb: Any) -> list[str]:
+    """The imports of a notebook that bind an answer of one of its own exercises by name.
+
+    ``from weightreg.penalties import prox_l1`` in a notebook that calls ``check.prox_l1``,
+    one string per import found (``"cell 3: weightreg.penalties.prox_l1"``); a star import
+    of an answer's module counts too. Empty for every student notebook.
+    """
+    hidden = hidden_answers(nb)
+    modules = set(hidden.values())
+    found = []
+    for n, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        tree = _parse(cell.source, f"cell {n}")
+        for node in ast.walk(tree) if tree else ():
+            if isinstance(node, ast.ImportFrom) and node.module in modules:
+                for alias in node.names:
+                    if alias.name == "*" or hidden.get(alias.name) == node.module:
+                        found.append(f"cell {n}: {node.module}.{alias.name}")
+    return found
+
+
+def _format_import(module: str, names: list[str], width: int = 99) -> str:
+    one = f"from {module} import {', '.join(names)}"
+    if len(one) <= width:
+        return one
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
+
+
+def hide_answers(nb: Any, *, where: str = "notebook") -> Any:
+    """The notebook with its exercises' library answers used by their full names (in place).
+
+    Every ``from <module> import <answer>`` (:func:`hidden_answers`) loses the answer, and an
+    ``import <module>`` takes its place; every other occurrence of the bare name in code
+    (a call, a reference; not an attribute, a string or a comment) becomes
+    ``<module>.<answer>``. Raises :class:`HomeworkError` when the notebook binds an answer's
+    name otherwise (an assignment, a ``def``, ``import ... as``) or imports it from elsewhere.
+    """
+    hidden = hidden_answers(nb)
+    if not hidden:
+        return nb
+    used: set[str] = set()  # modules of the answers written in full
+    original: dict[int, set[str]] = {}  # cell number -> its lines before the rewriting
+    for n, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        here = f"{where}, cell {n}"
+        tree = _parse(cell.source, here)
+        if tree is None:
+            if any(re.search(rf"\b{re.escape(name)}\b", cell.source) for name in hidden):
+                raise HomeworkError(f"{here}: uses an answer's name in a cell with magics")
+            continue
+        # 1. the imports: lines to replace, {first line: (last line, new text)}
+        imports: dict[int, tuple[int, str]] = {}
+        skip: set[int] = set()  # lines of the import statements: no renaming there
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                skip.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+            if isinstance(node, ast.ImportFrom):
+                kept, dropped = [], []
+                for alias in node.names:
+                    if alias.name not in hidden:
+                        kept.append(alias)
+                    elif hidden[alias.name] != node.module or alias.asname:
+                        raise HomeworkError(
+                            f"{here}: imports {alias.name} otherwise than from "
+                            f"{hidden[alias.name]} under its own name"
+                        )
+                    else:
+                        dropped.append(alias.name)
+                if not dropped:
+                    continue
+                if node.col_offset:
+                    raise HomeworkError(f"{here}: an answer is imported inside a block")
+                text = [f"import {node.module}"]
+                if kept:
+                    names = [a.name + (f" as {a.asname}" if a.asname else "") for a in kept]
+                    text.insert(0, _format_import(node.module, names))
+                imports[node.lineno] = (node.end_lineno or node.lineno, "\n".join(text))
+                original[n] = set(cell.source.split("\n"))
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if (alias.asname or alias.name.split(".")[0]) in hidden:
+                        raise HomeworkError(f"{here}: binds {alias.asname}, an answer's name")
+            elif isinstance(node, ast.Name | ast.FunctionDef | ast.ClassDef):
+                name = node.id if isinstance(node, ast.Name) else node.name
+                stores = not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load)
+                if name in hidden and stores:
+                    raise HomeworkError(f"{here}: binds the name {name}, an exercise's answer")
+        # 2. the uses: NAME tokens not after a dot, outside the import statements
+        lines = cell.source.split("\n")
+        edits: dict[int, list[tuple[int, str]]] = {}
+        previous = None
+        tokens = tokenize.generate_tokens(io.StringIO(cell.source).readline)
+        for tok in tokens:
+            if tok.type == tokenize.NAME and tok.string in hidden and tok.start[0] not in skip:
+                if not (previous and previous.type == tokenize.OP and previous.string == "."):
+                    row, col = tok.start
+                    edits.setdefault(row, []).append((col, f"{hidden[tok.string]}."))
+            if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+                previous = tok
+        for row, inserts in edits.items():
+            line = lines[row - 1]
+            for col, prefix in sorted(inserts, reverse=True):
+                line = line[:col] + prefix + line[col:]
+                used.add(prefix[:-1])
+            lines[row - 1] = line
+        for first in sorted(imports, reverse=True):
+            last, text = imports[first]
+            lines[first - 1 : last] = text.split("\n")
+        cell.source = "\n".join(lines)
+        tree = _parse(cell.source, here)
+        left = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in hidden}
+        if left:  # e.g. inside an f-string, which is one token
+            raise HomeworkError(f"{here}: could not write {', '.join(sorted(left))} in full")
+    unused = {f"import {m}" for m in set(hidden.values()) - used}
+    for n, before in original.items():  # no added "import <module>" that nothing uses
+        cell, added = nb.cells[n - 1], unused - before
+        cell.source = "\n".join(x for x in cell.source.split("\n") if x not in added)
+    return nb
+
+
+# --------------------------------------------------------------------------- glued numbers
+
+_GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`(?:[^`]*::)?(?P<key>[^`:]+)")
+_GLUE_DIRECTIVE = re.compile(r"^\s*(?:`{3,}|:{3,})\{glue(?::\w+)?\}\s+(?P<key>\S+)", re.MULTILINE)
+
+
+def glue_references(text: str) -> set[str]:
+    """The keys that the MyST ``text`` shows with ``{glue:...}`` roles and directives."""
+    return {m["key"].strip() for r in (_GLUE_ROLE, _GLUE_DIRECTIVE) for m in r.finditer(text)}
+
+
+def _key_pattern(node: ast.expr) -> re.Pattern[str] | None:
+    def text(node: ast.expr, top: bool) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return re.escape(node.value)
+        if isinstance(node, ast.JoinedStr):  # f"fam_{name}_alpha": any text for each {...}
+            return "".join(text(v, False) or ".+" for v in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # "x_" + name
+            left, right = text(node.left, False), text(node.right, False)
+            return None if top and left == right == ".+" else f"{left}{right}"
+        return None if top else ".+"
+
+    pattern = text(node, True)
+    return None if pattern is None else re.compile(pattern)
+
+
+def glued_keys(source: str) -> list[re.Pattern[str]] | None:
+    """Patterns of the keys that a code cell's ``glue(key, ...)`` calls store.
+
+    A literal key gives itself, an f-string a pattern (``f"x_{k}"`` matches ``x_`` and any
+    text); a key held in a variable is looked for among the string keys of the cell's dict
+    literals (``for name, value in {"a": ...}.items(): glue(name, value)``). ``None`` when the
+    cell glues something this cannot follow; ``[]`` when it glues nothing.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    keys: list[re.Pattern[str]] = []
+    by_variable = False
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) != "glue":
+            continue
+        pattern = _key_pattern(node.args[0])
+        if pattern is not None:
+            keys.append(pattern)
+        elif isinstance(node.args[0], ast.Name):
+            by_variable = True
+        else:
+            return None
+    if by_variable:
+        dict_keys = [
+            _key_pattern(k)
+            for d in ast.walk(tree)
+            if isinstance(d, ast.Dict)
+            for k in d.keys
+            if k is not None
+        ]
+        if not dict_keys or None in dict_keys:
+            return None
+        keys += dict_keys  # type: ignore[arg-type]
+    return keys
+
+
+def solution_only_cells(nb: Any) -> list[int]:
+    """Code cells (numbered from 1) that glue a number which only ``{solution}`` blocks quote.
+
+    A cell of the source notebook (not tagged ``solution`` or ``instructor-only``) with a
+    glued key (:func:`glued_keys`) that the page shows only inside solution or
+    instructor-only blocks: computing it belongs to the solution, and the student edition
+    must not keep it (move it to a cell tagged ``[remove-cell, instructor-only]``).
+    """
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    everywhere = glue_references("\n".join(markdown))
+    student = glue_references("\n".join(strip_solution_blocks(m) for m in markdown))
+    found = []
+    for n, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code" or {SOLUTION_TAG, INSTRUCTOR_ONLY} & set(_tags(cell)):
+            continue
+        for key in glued_keys(cell.source) or []:
+            quoted = any(key.fullmatch(r) for r in everywhere)
+            if quoted and not any(key.fullmatch(r) for r in student):
+                found.append(n)
+                break
+    return found
 
 
 # --------------------------------------------------------------------------- markdown
@@ -340,7 +615,9 @@ def student_notebook(nb: Any, *, where: str = "notebook") -> Any:
     :data:`RAISES_TAG`, code cells tagged :data:`INSTRUCTOR_ONLY` are dropped, markdown cells
     lose their ``{solution}`` and instructor-only blocks (:func:`strip_solution_blocks`; cells
     left empty are dropped), outputs and execution counts are cleared, cell ids are made
-    deterministic and the ``jupytext`` metadata is dropped. Raises :class:`HomeworkError`
+    deterministic and the ``jupytext`` metadata is dropped; the library functions that answer
+    the notebook's own exercises are no longer imported by name (:func:`hide_answers`).
+    Raises :class:`HomeworkError`
     when a solution cell is not followed by a check cell or a check cell calls no
     ``check.<name>(...)``.
     """
@@ -381,7 +658,7 @@ def student_notebook(nb: Any, *, where: str = "notebook") -> Any:
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"
     nb.cells = cells
-    return nb
+    return hide_answers(nb, where=where)
 
 
 def read_page(path: Path) -> Any:

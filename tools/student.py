@@ -107,7 +107,7 @@ def write_sources(root: Path, source: Path, notebooks: Path) -> dict[str, Path]:
             continue
         student = homework.student_notebook(nb, where=docname)
         nbformat.validate(student)
-        nbformat.write(student, target.with_suffix(".ipynb"))
+        nbformat.write(html_page(student), target.with_suffix(".ipynb"))
         to_run[docname] = target.with_suffix(".ipynb")
         if docname in chapters:
             stem = Path(docname).name
@@ -119,6 +119,24 @@ def write_sources(root: Path, source: Path, notebooks: Path) -> dict[str, Path]:
             stems[stem] = docname
             nbformat.write(student, notebooks / f"{stem}.ipynb")
     return to_run
+
+
+CHECK_OUTPUT_LEXER = "text"
+"""Pygments lexer of a check cell's error output in the student HTML book: the stub's message
+and what to do are prose, not a Python traceback to colour (MyST-NB's cell-level
+``error_lexer``; ``_static/book.css`` makes the same output wrap instead of scroll)."""
+
+
+def html_page(student: Any) -> Any:
+    """A copy of a student notebook for the HTML book: its check cells' errors as plain text.
+
+    The handouts stay as :func:`homework.student_notebook` writes them.
+    """
+    page = copy.deepcopy(student)
+    for cell in page.cells:
+        if cell.cell_type == "code" and homework.CHECK_TAG in cell.metadata.get("tags", []):
+            cell.metadata.setdefault("mystnb", {})["error_lexer"] = CHECK_OUTPUT_LEXER
+    return page
 
 
 # --------------------------------------------------------------------------- execution

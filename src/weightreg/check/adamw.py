@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ._core import call_student, fail, passed
+from ._core import call_student, fail, passed, selfcheck
 
 __all__ = ["best_decay_per_lr"]
 
@@ -60,6 +60,11 @@ def _cases() -> list[tuple[np.ndarray, np.ndarray, str]]:
     ]
 
 
+def _unchanged(given: np.ndarray, original: np.ndarray) -> bool:
+    return given.shape == original.shape and bool(np.array_equal(given, original, equal_nan=True))
+
+
+@selfcheck
 def best_decay_per_lr(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     """Check ``fn(mean_error, weight_decays) -> best_decays``.
 
@@ -71,11 +76,23 @@ def best_decay_per_lr(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Non
     Diagnoses: the minimum taken along the wrong axis (one value per weight decay), the
     index returned instead of the weight decay, the largest error instead of the smallest,
     NaN cells not skipped (``argmin`` stops at the first NaN), a fully diverged row not
-    reported as NaN, decays assumed sorted.
+    reported as NaN, decays assumed sorted, the lowest error returned instead of its weight
+    decay, the caller's grid or decays changed in place (e.g. NaN overwritten by inf).
     """
     for mean_error, wds, what in _cases():
         expected = _reference(mean_error.astype(np.float64), wds.astype(np.float64))
-        raw = call_student(fn, mean_error.copy(), wds.copy(), what=what)
+        given_error, given_wds = mean_error.copy(), wds.copy()
+        raw = call_student(fn, given_error, given_wds, what=what)
+        for name, given, original in (
+            ("mean_error", given_error, mean_error),
+            ("weight_decays", given_wds, wds),
+        ):
+            if not _unchanged(given, original):
+                fail(
+                    f"on {what} your function changed its input {name} in place (e.g. "
+                    f"{name}[...] = ...): the caller's array must stay as it was. Work on a "
+                    f"copy ({name}.copy(), np.where(...)) instead."
+                )
         got = _as_numpy(raw)
         if got is None:
             fail(f"return a NumPy array (or tensor) of weight decays; got {type(raw).__name__}.")
@@ -112,6 +129,18 @@ def best_decay_per_lr(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Non
         worst = np.array([wds[int(np.nanargmax(r))] for r in mean_error[ok].astype(np.float64)])
         if np.allclose(got[ok], index):
             fail(f"on {what} you return the column index; return the weight decay itself.")
+        zeroed = np.nan_to_num(mean_error.astype(np.float64), nan=0.0)[ok]
+        if np.allclose(got[ok], wds.astype(np.float64)[zeroed.argmin(axis=1)], rtol=1e-5):
+            fail(
+                f"on {what} a diverged (NaN) cell counted as an error of 0 (e.g. nan_to_num) "
+                "and won its row: a diverged run is the worst, not the best. Skip the NaN cells."
+            )
+        lowest = np.array([np.nanmin(r) for r in mean_error[ok].astype(np.float64)])
+        if np.allclose(got[ok], lowest, rtol=1e-5):
+            fail(
+                f"on {what} you return the lowest error itself; return the weight decay at "
+                "which it occurs."
+            )
         if np.allclose(got[ok], worst.astype(np.float64), rtol=1e-5):
             fail(f"on {what} you picked the largest error of each row; the best is the lowest.")
         if np.allclose(got[ok], np.sort(wds)[index].astype(np.float64), rtol=1e-5):

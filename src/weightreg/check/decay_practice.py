@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import call_student, fail, passed
+from ._core import call_student, fail, passed, selfcheck
 
 __all__ = ["clip_grad_norm"]
 
@@ -52,6 +52,7 @@ def _same(got: list[torch.Tensor], candidate: list[torch.Tensor], tol: float) ->
     )
 
 
+@selfcheck
 def clip_grad_norm(fn: Callable[[list[torch.Tensor], float], list[torch.Tensor]]) -> None:
     """Check ``fn(grads, max_norm) -> clipped``.
 

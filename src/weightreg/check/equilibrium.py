@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import call_student, fail, passed
+from ._core import call_student, fail, passed, selfcheck
 
 __all__ = ["consecutive_angles"]
 
@@ -53,6 +53,7 @@ def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(torch.allclose(a, b, rtol=2e-3, atol=1e-5))
 
 
+@selfcheck
 def consecutive_angles(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(W) -> angles``: the angle (radians) between consecutive iterates.
 

@@ -1,6 +1,8 @@
 """Self-checks for the new exercises of the chapters *L1* and *L0.5*.
 
-``book/lk/l1.md`` and ``book/lk/lhalf.md``.
+``book/lk/l1.md`` and ``book/lk/lhalf.md``.  These chapters compute in float64 (``DTYPE``); one
+case feeds float32 inputs, and is compared at float32 tolerance (the dtype policy of
+``weightreg.check._core``).
 """
 
 from __future__ import annotations
@@ -9,31 +11,58 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import call_student, fail, passed
+from ._core import (
+    agrees,
+    as_float,
+    call_untouched,
+    close,
+    fail,
+    passed,
+    result_dtype,
+    selfcheck,
+    tolerance,
+)
 
 __all__ = ["lasso_kkt"]
 
-# A correct answer computed in float32 (from float64 inputs, too) differs from the float64
-# reference by float32 rounding of gradients of size O(1); every mistake below moves the
-# answer by far more.
-_RTOL, _ATOL = 1e-4, 1e-5
+DTYPE = torch.float64
+"""The dtype of the chapter (it sets it as torch's default)."""
 
 
-def _kkt(X, y, w, b, alpha, *, mean=True, per=None, zeros="box", bias=True, sign=1.0) -> float:
+def _kkt(
+    X,
+    y,
+    w,
+    b,
+    alpha,
+    *,
+    mean=True,
+    per=None,
+    zeros="box",
+    bias=True,
+    sign=1.0,
+    with_b=True,
+    total=False,
+) -> float:
     """The largest violation of the lasso optimality conditions, and its usual mistakes.
 
     ``mean=False`` sums the loss gradient over the examples instead of averaging; ``per`` is
     the weight of each ``|w_j|`` (``alpha / d`` when None); ``zeros="box"`` lets a zero weight
     take any slope in ``[-per, per]``, ``"equal"`` demands ``g_j = 0`` there; ``bias=False``
-    forgets the bias condition; ``sign=-1`` flips the penalty's slope.
+    forgets the bias condition; ``sign=-1`` flips the penalty's slope; ``with_b=False`` leaves
+    the bias out of the residual; ``total=True`` adds the violations up instead of taking the
+    largest.
     """
     n, d = X.shape
     per = alpha / d if per is None else per
-    r = X @ w + b - y
+    r = X @ w + (b if with_b else 0.0) - y
     g = X.T @ r / (n if mean else 1)
     nonzero = (g + sign * per * torch.sign(w)).abs()
     zero = (g.abs() - per).clamp(min=0) if zeros == "box" else g.abs()
-    viol = torch.where(w != 0, nonzero, zero).max()
+    each = torch.where(w != 0, nonzero, zero)
+    if total:
+        return float(each.sum() + (r.mean().abs() if bias else 0.0))
+    viol = each.max()
     if bias:
         viol = torch.maximum(viol, r.mean().abs())
     return float(viol)
@@ -59,21 +88,13 @@ def _lasso(X: torch.Tensor, y: torch.Tensor, alpha: float) -> tuple[torch.Tensor
 
 
 def _value(out: object, what: str) -> float:
-    if isinstance(out, torch.Tensor):
-        if out.numel() != 1:
-            fail(
-                f"on {what} your function returned a tensor of shape {tuple(out.shape)}; return "
-                "one number, the largest violation over all the conditions."
-            )
-        out = out.detach().double().item()
-    if isinstance(out, bool) or not isinstance(out, int | float):
-        fail(f"on {what} your function returned a {type(out).__name__}; return a float.")
-    out = float(out)
-    if out != out or out < 0:
-        fail(f"on {what} your function returned {out}: a violation is a size, a number >= 0.")
-    return out
+    value = as_float(out, what=what, strict=False)
+    if value != value or value < 0:
+        fail(f"on {what} your function returned {value}: a violation is a size, a number >= 0.")
+    return value
 
 
+@selfcheck
 def lasso_kkt(fn: Callable[..., float]) -> None:
     """Check ``fn(X, y, w, b, alpha)``: the largest violation of the lasso's optimality
     conditions for the chapter's objective ``mean((X w + b - y)**2) / 2 + alpha * mean(|w|)``.
@@ -86,7 +107,8 @@ def lasso_kkt(fn: Callable[..., float]) -> None:
     perturbed point, a shifted bias, float32 inputs.  Diagnoses: a sum instead of a mean in
     the loss gradient, ``alpha`` instead of ``alpha / d``, demanding ``g_j = 0`` at a zero
     weight, a forgotten bias condition, the penalty's slope with the wrong sign, a non-number
-    or negative result.  Accepts float32 answers (compared up to float32 rounding).
+    or negative result, inputs changed in place.  A float32 answer passes at float32
+    tolerance.
     """
     X, y = _problem(0)
     n, d = X.shape
@@ -135,24 +157,42 @@ def lasso_kkt(fn: Callable[..., float]) -> None:
             "penalized: the mean residual must be zero.",
         ),
         (
+            dict(with_b=False),
+            "your residual leaves out the bias: the model's prediction is X w + b, so the "
+            "residual is X w + b - y.",
+        ),
+        (
+            dict(total=True),
+            "you summed the violations (added them up); the answer is the largest one, "
+            "not the sum of them.",
+        ),
+        (
             dict(sign=-1.0),
             "the penalty's slope has the wrong sign: at a non-zero weight "
             "the condition is g_j + (alpha / d) sign(w_j) = 0.",
         ),
     ]
     for what, (Xc, yc, w, b, a) in cases:
-        args = (Xc.clone(), yc.clone(), w.clone(), b, a)
-        got = _value(call_student(fn, *args, what=what), what)
+        out = call_untouched(fn, Xc, yc, w, b, a, what=what, names=("X", "y", "w", "b", "alpha"))
+        got = _value(out, what)
         X64, y64, w64 = Xc.double(), yc.double(), w.double()
         want = _kkt(X64, y64, w64, b, a)
-        rtol, atol = _RTOL, _ATOL  # float32 rounding of a correct answer passes
-        if abs(got - want) <= atol + rtol * abs(want):
+        # the size of the gradients the violation is computed from
+        scale = 1.0 + float((X64.T @ (X64 @ w64 + b - y64)).abs().max()) / X64.shape[0]
+        if agrees(
+            out if isinstance(out, torch.Tensor) else got,
+            want,
+            dtype=Xc.dtype,
+            what=what,
+            scale=scale,
+        ):
             continue
+        tol = tolerance(result_dtype(out), Xc.dtype)
         for kwargs, message in mistakes:
             if kwargs.get("per") == "alpha":
                 kwargs = {**kwargs, "per": a}
             wrong = _kkt(X64, y64, w64, b, a, **kwargs)
-            if abs(got - wrong) <= atol + rtol * abs(wrong) and abs(wrong - want) > 10 * _ATOL:
+            if close(got, wrong, tol, scale) and not close(wrong, want, tol, 10 * scale):
                 fail(f"on {what}: {message}")
         fail(
             f"on {what} your function returned {got:.6g}, but the largest violation is "

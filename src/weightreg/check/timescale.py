@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import call_student, fail, passed
+from ._core import call_student, fail, passed, selfcheck
 
 __all__ = ["ema_weights"]
 
@@ -58,6 +58,7 @@ def _close(got: torch.Tensor, ref: torch.Tensor) -> bool:
     return bool(torch.allclose(got, ref, rtol=2e-5, atol=2e-6))
 
 
+@selfcheck
 def ema_weights(fn: Callable[..., torch.Tensor]) -> None:
     """Check ``fn(w0, updates, lrs, weight_decay) -> w_T``.
 
