@@ -3,6 +3,7 @@
 #   make test     install, lint, build from scratch with warnings as errors, run every test
 #   make lab      open the chapters in JupyterLab
 #   make student  write the student edition into _build/student
+#   make grading  write the nbgrader course (source and release notebooks) into _build/grading
 #   make bench    time the batched hyper-parameter sweep; time the book's execution per page
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -23,7 +24,7 @@ TEST_OUT := _build/test
 # chapters' sources with tools/homework.py, is executed again when they change (_ext/bookext.py).
 EXEC_INPUTS := requirements.txt requirements-nodeps.txt $(wildcard src/weightreg/*.py src/weightreg/*/*.py)
 
-.PHONY: install book test lab lint clean bench student browser logs
+.PHONY: install book test lab lint clean bench student grading browser logs
 
 install: $(STAMP) $(MATHJAX)
 
@@ -94,6 +95,16 @@ lab: install
 # chapter in _build/student/notebooks (solution cells replaced by their stubs, no outputs).
 student: install
 	$(BIN)/python tools/student.py --out _build/student --jobs $(JOBS)
+
+# nbgrader course (tools/grading.py): _build/grading/source/<chapter>/<chapter>.ipynb with
+# solution cells, autograded self-check and hidden test cells, hand-graded answer cells and
+# points, its nbgrader_config.py, and release/ (what students get: no solutions, no hidden
+# tests) by nbgrader generate_assignment. nbgrader runs alembic from the venv: $(BIN) on PATH.
+grading: install
+	rm -rf _build/grading
+	$(BIN)/python tools/grading.py --out _build/grading
+	cd _build/grading && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/python -m nbgrader \
+	  generate_assignment '*' --force --log-level=WARN
 
 # The sweep benchmark, then the book's execution times (a fresh build into _build/bench).
 bench: install

@@ -1,0 +1,472 @@
+"""Write an nbgrader course from the chapters: ``make grading``.
+
+    .venv/bin/python tools/grading.py --out _build/grading [--chapters l2 hard ...]
+                                      [--exercises-only]
+
+From the same single source as the book and the student edition (``CONTRIBUTING.md``,
+"Exercises"), ``<out>`` becomes an nbgrader course directory:
+
+* ``nbgrader_config.py``: the course id, ``CourseDirectory.root``, the solution delimiters
+  (``BEGIN SOLUTION``/``END SOLUTION``, contained in the book's ``# BEGIN SOLUTION`` markers)
+  and the stubs that replace them;
+* ``source/<chapter>/<chapter>.ipynb`` per chapter: the chapter's notebook where
+
+  - every solution cell (tag ``solution``) is an nbgrader solution cell (its
+    ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` regions become the stub in the release);
+  - every check cell (tag ``check``) becomes an autograded test cell that runs the visible
+    self-check with ``quiet=True`` and asserts its verdict (printing its message), followed
+    by a test cell whose content is all hidden (``### BEGIN HIDDEN TESTS``): the student's
+    function against the library's reference on random inputs that the self-check never
+    uses (:data:`HIDDEN`);
+  - every derivation and experiment exercise is followed by a manually graded markdown
+    answer cell;
+  - ``{solution}`` blocks and instructor-only cells are removed, and the library answers of
+    the chapter's own exercises are not imported by name (as in the student edition);
+  - every other cell is read-only (``editable``/``deletable`` false; not graded).
+
+Points (:func:`points`): a code exercise gets :data:`VISIBLE_POINTS` for its self-check and
+:data:`HIDDEN_POINTS` for the hidden cases (all of it on the self-check when the check has no
+hidden cases yet); a derivation or an experiment gets :data:`WRITTEN_POINTS`, graded by hand.
+
+Then, in ``<out>``::
+
+    nbgrader generate_assignment <chapter> --force   # release/<chapter>/: no solutions
+    nbgrader autograde <chapter> --force             # grades submitted/<student>/<chapter>/
+
+``--exercises-only`` keeps of each chapter only its first code cell (the imports and the
+setup), the markdown cells that hold exercises, and the exercise cells: a short notebook that
+autogrades in seconds (the tests use it); the default is the whole chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import homework  # noqa: E402  (tools/homework.py: build tooling, not the weightreg package)
+
+COURSE_ID = "weightreg"
+VISIBLE_POINTS = 3
+"""Points of a code exercise's visible self-check."""
+HIDDEN_POINTS = 2
+"""Points of a code exercise's hidden cases (added to the visible ones when there are none)."""
+WRITTEN_POINTS = 5
+"""Points of a derivation or an experiment exercise (graded by hand)."""
+CODE_STUB = (
+    'raise NotImplementedError("Replace this line with your code: '
+    'the # STUDENT: line at the top of this cell says what to implement.")'
+)
+TEXT_STUB = "Write your answer here."
+SCHEMA = 3
+
+
+def points(kind: str | None, *, hidden: bool = False) -> int:
+    """The points of an exercise of ``kind``; for code, of its visible or hidden test cell."""
+    if kind == "code":
+        return HIDDEN_POINTS if hidden else VISIBLE_POINTS
+    return WRITTEN_POINTS
+
+
+# --------------------------------------------------------------------------- hidden cases
+
+_HIDDEN_COMPARE = """\
+def _hidden_compare(got, expected, what):
+    import torch as _t
+    if not isinstance(got, _t.Tensor) and isinstance(got, (int, float)):
+        got = _t.tensor(float(got))
+    assert isinstance(got, _t.Tensor), f"hidden case {what}: not a tensor or a number"
+    if expected.dim() == 0 and got.numel() == 1:
+        got = got.reshape(())
+    assert tuple(got.shape) == tuple(expected.shape), f"hidden case {what}: wrong shape"
+    ok = _t.allclose(got.detach().double(), expected.double(), rtol=2e-5, atol=1e-6)
+    assert ok, f"hidden case {what}: wrong values"
+"""
+
+HIDDEN: dict[str, str] = {
+    "lk_grad": """\
+import torch as _t
+import weightreg.penalties as _p
+_gen = _t.Generator().manual_seed(2718)
+for _k, _alpha in [(1.3, 0.7), (2.5, 1.9), (4.0, 0.3), (0.75, 1.1)]:
+    _w = _t.randn(3, 5, generator=_gen, dtype=_t.float64) * 2
+    _hidden_compare({fn}(_w.clone(), _k, _alpha), _p.lk_grad(_w, _k, _alpha), f"k={{_k}}")
+""",
+    "prox_l1": """\
+import torch as _t
+import weightreg.penalties as _p
+_gen = _t.Generator().manual_seed(2718)
+for _tau in [0.05, 0.4, 1.7]:
+    _z = _t.randn(4, 6, generator=_gen, dtype=_t.float64) * 2
+    _hidden_compare({fn}(_z.clone(), _tau), _p.prox_l1(_z, _tau), f"t={{_tau}}")
+""",
+    "project_l2_ball": """\
+import torch as _t
+import weightreg.constraints as _c
+_gen = _t.Generator().manual_seed(2718)
+for _r in [0.3, 2.5, 7.0]:
+    _w = _t.randn(4, 3, generator=_gen, dtype=_t.float32) * 3
+    _hidden_compare({fn}(_w.clone(), _r), _c.project_l2_ball(_w, _r), f"radius={{_r}}")
+""",
+    "shift_images": """\
+import torch as _t
+def _reference_shift(images, dx, dy):
+    out = _t.zeros_like(images)
+    h, w = images.shape[-2:]
+    for i in range(h):
+        for j in range(w):
+            if 0 <= i + dy < h and 0 <= j + dx < w:
+                out[:, i + dy, j + dx] = images[:, i, j]
+    return out
+_gen = _t.Generator().manual_seed(2718)
+_images = _t.rand(2, 7, 4, generator=_gen, dtype=_t.float64) + 0.5
+for _dx, _dy in [(3, 1), (-2, -4), (1, 5)]:
+    _hidden_compare({fn}(_images.clone(), _dx, _dy), _reference_shift(_images, _dx, _dy),
+                    f"dx={{_dx}}, dy={{_dy}}")
+""",
+    "l2_penalty": """\
+import torch as _t
+_gen = _t.Generator().manual_seed(2718)
+for _lambd in [0.01, 1.3, 4.0]:
+    _w = _t.randn(5, 3, generator=_gen, dtype=_t.float32)
+    _hidden_compare({fn}(_w.clone(), _lambd), _lambd / 2 * (_w.double() ** 2).sum(), _lambd)
+""",
+    "lk_norm": """\
+import torch as _t
+_gen = _t.Generator().manual_seed(2718)
+for _k in [0.7, 1.0, 2.0, 3.5, float("inf")]:
+    _w = _t.randn(3, 4, generator=_gen, dtype=_t.float64)
+    _a = _w.abs()
+    _ref = _a.max() if _k == float("inf") else (_a**_k).sum() ** (1 / _k)
+    _hidden_compare({fn}(_w.clone(), _k), _ref, f"k={{_k}}")
+""",
+    "smoothed_cross_entropy": """\
+import torch as _t
+import torch.nn.functional as _F
+_gen = _t.Generator().manual_seed(2718)
+for _eps in [0.05, 0.3]:
+    _logits = _t.randn(7, 4, generator=_gen, dtype=_t.float32) * 3
+    _labels = _t.randint(0, 4, (7,), generator=_gen)
+    _ref = _F.cross_entropy(_logits.double(), _labels, label_smoothing=_eps)
+    _hidden_compare({fn}(_logits.clone(), _labels.clone(), _eps), _ref, f"eps={{_eps}}")
+""",
+    "dropout_penalty": """\
+import torch as _t
+import weightreg.dropout as _d
+_gen = _t.Generator().manual_seed(2718)
+for _p in [0.1, 0.45, 0.8]:
+    _X = _t.randn(9, 4, generator=_gen, dtype=_t.float64)
+    _w = _t.randn(4, generator=_gen, dtype=_t.float64)
+    _ref = _t.as_tensor(_d.dropout_penalty(_X, _w, _p), dtype=_t.float64)
+    _hidden_compare({fn}(_X.clone(), _w.clone(), _p), _ref, f"p={{_p}}")
+""",
+    "ridge_loo": """\
+import torch as _t
+import weightreg.selection as _s
+_gen = _t.Generator().manual_seed(2718)
+for _n, _d, _alpha in [(11, 3, 0.4), (6, 9, 2.5)]:
+    _X = _t.randn(_n, _d, generator=_gen, dtype=_t.float64)
+    _y = _t.randn(_n, generator=_gen, dtype=_t.float64)
+    _ref = _s.ridge_loo_residuals(_X, _y, _alpha)
+    _hidden_compare({fn}(_X.clone(), _y.clone(), _alpha), _ref, f"n={{_n}}, d={{_d}}")
+""",
+    "null_space_part": """\
+import torch as _t
+_gen = _t.Generator().manual_seed(2718)
+for _n, _d in [(3, 8), (5, 11)]:
+    _X = _t.randn(_n, _d, generator=_gen, dtype=_t.float32)
+    _w = _t.randn(_d, generator=_gen, dtype=_t.float32)
+    _Xd, _wd = _X.double(), _w.double()
+    _ref = _wd - _t.linalg.pinv(_Xd) @ (_Xd @ _wd)
+    _hidden_compare({fn}(_X.clone(), _w.clone()), _ref, f"n={{_n}}, d={{_d}}")
+""",
+    "flow_decay": """\
+import torch as _t
+import weightreg.dynamics as _dyn
+for _w0, _k, _alpha, _tf in [(1.7, 3.0, 0.4, 0.9), (-0.6, 4.5, 1.3, 0.05), (2.2, 10.0, 0.02, 3.0)]:
+    _ref = _t.as_tensor(_dyn.flow_solution(_t.tensor(_w0, dtype=_t.float64), _k, _alpha, _tf))
+    _hidden_compare({fn}(_t.tensor(_w0, dtype=_t.float64), _k, _alpha, _tf),
+                    _ref.reshape(()), f"w0={{_w0}}, k={{_k}}")
+""",
+    "ema_weights": """\
+import torch as _t
+_gen = _t.Generator().manual_seed(2718)
+for _T, _wd in [(6, 0.1), (9, 0.02)]:
+    _w0 = _t.randn(2, 3, generator=_gen, dtype=_t.float64)
+    _u = _t.randn(_T, 2, 3, generator=_gen, dtype=_t.float64)
+    _lrs = _t.rand(_T, generator=_gen, dtype=_t.float64) * 0.5
+    _ref = _w0.clone()
+    for _i in range(_T):
+        _ref = (1 - _lrs[_i] * _wd) * _ref - _lrs[_i] * _u[_i]
+    _hidden_compare({fn}(_w0.clone(), _u.clone(), _lrs.clone(), _wd), _ref, f"T={{_T}}")
+""",
+}
+"""Hidden cases per self-check: code run in the student's kernel after the chapter, with
+``{fn}`` the student's function; it asserts (via ``_hidden_compare``) that the function agrees
+with the library's reference (or a reference written here) on random inputs of other shapes,
+seeds and parameters than the self-check's. A check not listed here has no hidden test cell
+yet, and its self-check carries all the points of the exercise."""
+
+
+# --------------------------------------------------------------------------- the notebook
+
+
+def _nbgrader(
+    grade_id: str, *, solution: bool, grade: bool, locked: bool, pts: int | None = None
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": SCHEMA,
+        "solution": solution,
+        "task": False,
+    }
+    if pts is not None:
+        meta["points"] = pts
+    return meta
+
+
+def _read_only(cell: Any) -> Any:
+    cell.metadata["editable"] = False
+    cell.metadata["deletable"] = False
+    return cell
+
+
+def _check_calls(source: str) -> list[tuple[str, str]]:
+    """``(check name, argument text)`` of every ``check.<name>(...)`` call of a check cell."""
+    calls = []
+    for node in ast.walk(ast.parse(source)):
+        f = node.func if isinstance(node, ast.Call) else None
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "check":
+            args = [ast.unparse(a) for a in node.args]  # type: ignore[union-attr]
+            args += [ast.unparse(k) for k in node.keywords]  # type: ignore[union-attr]
+            calls.append((f.attr, ", ".join(args)))
+    return calls
+
+
+def _split_exercises(text: str) -> list[tuple[str, homework.Exercise | None]]:
+    """A markdown text cut after each exercise block: ``[(text, exercise ending it or None)]``."""
+    lines = text.split("\n")
+    cuts = []
+    for block in homework._blocks(lines):
+        if block.name == "exercise":
+            ex = homework.parse_exercises("\n".join(lines[block.start : block.end + 1]))[0]
+            cuts.append((block.end, ex))
+    pieces, start = [], 0
+    for end, ex in cuts:
+        pieces.append(("\n".join(lines[start : end + 1]), ex))
+        start = end + 1
+    rest = "\n".join(lines[start:])
+    if rest.strip():
+        pieces.append((rest, None))
+    return [(t.strip("\n"), ex) for t, ex in pieces if t.strip()]
+
+
+def grading_notebook(
+    nb: Any, *, where: str = "notebook", exercises_only: bool = False
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The nbgrader source notebook of a chapter's notebook, and its graded items.
+
+    Each item is ``{"label", "kind", "cell", "points"}`` (one per graded cell). ``nb`` itself
+    is not changed. Raises :class:`homework.HomeworkError` as the student edition does.
+    """
+    homework.student_notebook(nb, where=where)  # validates the conventions
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("jupytext", None)
+    nb.cells = [
+        c
+        for c in nb.cells
+        if not (c.cell_type == "code" and homework.INSTRUCTOR_ONLY in homework._tags(c))
+    ]
+    homework.hide_answers(nb, where=where)
+    cells: list[Any] = []
+    items: list[dict[str, Any]] = []
+    label, kind = "", None
+    first_code = True
+    n_solution = 0
+    for n, cell in enumerate(nb.cells, start=1):
+        tags = homework._tags(cell) if cell.cell_type == "code" else []
+        if cell.cell_type == "markdown":
+            text = homework.strip_solution_blocks(cell.source, where=f"{where}, cell {n}")
+            for piece, ex in _split_exercises(text):
+                if exercises_only and ex is None:
+                    continue
+                cells.append(_read_only(nbformat.v4.new_markdown_cell(piece)))
+                if ex is None:
+                    continue
+                label, kind = ex.label, ex.kind
+                if ex.kind in ("derivation", "experiment"):
+                    answer = nbformat.v4.new_markdown_cell(TEXT_STUB)
+                    gid = f"{ex.label}-answer"
+                    pts = points(ex.kind)
+                    answer.metadata["nbgrader"] = _nbgrader(
+                        gid, solution=True, grade=True, locked=False, pts=pts
+                    )
+                    cells.append(answer)
+                    items.append({"label": ex.label, "kind": ex.kind, "cell": gid, "points": pts})
+        elif homework.SOLUTION_TAG in tags:
+            n_solution += 1
+            gid = f"{label or 'exercise'}-solution-{n_solution}"
+            new = nbformat.v4.new_code_cell(cell.source)
+            new.metadata["nbgrader"] = _nbgrader(gid, solution=True, grade=False, locked=False)
+            cells.append(new)
+        elif homework.CHECK_TAG in tags:
+            cells += _test_cells(cell.source, label or "exercise", kind, items)
+        elif cell.cell_type == "code":
+            if exercises_only and not first_code:
+                continue
+            first_code = False
+            cells.append(_read_only(nbformat.v4.new_code_cell(cell.source)))
+        else:  # raw cells
+            if not exercises_only:
+                cells.append(_read_only(copy.deepcopy(cell)))
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"
+    nb.cells = cells
+    nbformat.validate(nb)
+    return nb, items
+
+
+def _test_cells(
+    source: str, label: str, kind: str | None, items: list[dict[str, Any]]
+) -> list[Any]:
+    calls = _check_calls(source)
+    lines = ["# Autograded: the self-check of this exercise (run your function's cell first)."]
+    hidden = []
+    for name, args in calls:
+        lines += [
+            f"_verdict = check.{name}({args}, quiet=True)",
+            "print(_verdict.message)",
+            'assert _verdict, "the self-check did not pass: see the message above"',
+        ]
+        if name in HIDDEN:
+            fn = args.split(",")[0].strip()
+            hidden.append(HIDDEN[name].format(fn=fn))
+    pts = points(kind) + (0 if hidden else points(kind, hidden=True))
+    visible = nbformat.v4.new_code_cell("\n".join(lines))
+    gid = f"{label}-visible"
+    visible.metadata["nbgrader"] = _nbgrader(gid, solution=False, grade=True, locked=True, pts=pts)
+    items.append({"label": label, "kind": kind, "cell": gid, "points": pts})
+    out = [visible]
+    if hidden:
+        body = "\n".join(
+            [
+                "# Hidden tests: your function on cases you do not see (graded).",
+                "### BEGIN HIDDEN TESTS",
+                _HIDDEN_COMPARE + "\n".join(hidden).rstrip("\n"),
+                "### END HIDDEN TESTS",
+            ]
+        )
+        cell = nbformat.v4.new_code_cell(body)
+        gid, pts = f"{label}-hidden", points(kind, hidden=True)
+        cell.metadata["nbgrader"] = _nbgrader(gid, solution=False, grade=True, locked=True, pts=pts)
+        items.append({"label": label, "kind": kind, "cell": gid, "points": pts})
+        out.append(cell)
+    return out
+
+
+# --------------------------------------------------------------------------- the course
+
+_CONFIG = """\
+# Written by tools/grading.py (make grading) from the book's chapters: edit those, not this.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = {course!r}
+c.CourseDirectory.root = {root!r}
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearSolutions.code_stub = {{"python": {stub!r}}}
+c.ClearSolutions.text_stub = {text!r}
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+"""
+
+
+def chapter_map(root: Path) -> dict[str, str]:
+    """``{chapter stem: docname}`` of every chapter (the stem is the assignment's name)."""
+    return {Path(d).name: d for d in homework.chapter_docnames(root)}
+
+
+def write_course(
+    root: Path, out: Path, chapters: list[str] | None = None, *, exercises_only: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Write the nbgrader course into ``out``; ``{chapter: graded items}`` (see the module doc).
+
+    ``chapters`` are stems (``l2``) or docnames (``book/lk/l2``); default: every chapter with
+    exercises.
+    """
+    out = out.resolve()
+    names = chapter_map(root)
+    wanted = chapters or list(names)
+    result: dict[str, list[dict[str, Any]]] = {}
+    for name in wanted:
+        stem = Path(name).name
+        if stem not in names:
+            raise homework.HomeworkError(f"no chapter {name!r}; chapters: {', '.join(names)}")
+        nb = homework.read_page(homework.page_path(root, names[stem]))
+        graded, items = grading_notebook(nb, where=names[stem], exercises_only=exercises_only)
+        if not items:
+            continue
+        target = out / "source" / stem / f"{stem}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(graded, target)
+        result[stem] = items
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "nbgrader_config.py").write_text(
+        _CONFIG.format(course=COURSE_ID, root=str(out), stub=CODE_STUB, text=TEXT_STUB)
+    )
+    return result
+
+
+def points_table(items: dict[str, list[dict[str, Any]]]) -> str:
+    """One line per exercise: its label, kind and points, with the autograded split for code."""
+    lines = []
+    for chapter, graded in items.items():
+        per: dict[str, list[dict[str, Any]]] = {}
+        for item in graded:
+            per.setdefault(item["label"], []).append(item)
+        for label, cells in per.items():
+            total = sum(c["points"] for c in cells)
+            kind = cells[0]["kind"]
+            split = {c["cell"].rsplit("-", 1)[1]: c["points"] for c in cells}
+            detail = (
+                f" ({split.get('visible', 0)} self-check + {split.get('hidden', 0)} hidden)"
+                if kind == "code"
+                else " (graded by hand)"
+            )
+            lines.append(f"  {chapter}: {label} [{kind}] {total} points{detail}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="the book's root folder")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "grading")
+    parser.add_argument("--chapters", nargs="*", help="chapter names (default: all)")
+    parser.add_argument(
+        "--exercises-only", action="store_true", help="keep only the setup and the exercises"
+    )
+    args = parser.parse_args(argv)
+    try:
+        items = write_course(
+            args.root.resolve(), args.out, args.chapters, exercises_only=args.exercises_only
+        )
+    except homework.HomeworkError as exc:
+        print(f"make grading: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the nbgrader course for {len(items)} chapters to {args.out}")
+    print(points_table(items))
+    print(f"then: cd {args.out} && nbgrader generate_assignment <chapter> --force")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
