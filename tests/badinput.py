@@ -2106,3 +2106,11 @@ REGISTRY["weightreg.optim_sweep.SweepConfig"] = dataclasses.replace(
     REGISTRY["weightreg.optim_sweep.SweepConfig"],
     kinds={**REGISTRY["weightreg.optim_sweep.SweepConfig"].kinds, "decay_w2": "bool"},
 )
+
+
+# weightreg.normalization.angle (the angular update of ch-equilibrium)
+REGISTRY["weightreg.normalization.angle"] = entry(
+    lambda: ((f64([1.0, 0.0, 2.0], [0.5, 1.0, 0.0]), f64([0.0, 1.0, 1.0], [1.0, 0.2, 0.3])), {}),
+    a="tensor",
+    b="tensor",
+)

@@ -16,6 +16,7 @@ from weightreg.normalization import (
     _initial_weights,
     _orthogonal_gradient,
     adamw_equilibrium_norm,
+    angle,
     equilibrium_angle,
     exponential_lr_schedule,
     sgd_equilibrium_norm,
@@ -176,3 +177,27 @@ def test_exponential_lr_schedule_brute_force():
     out = exponential_lr_schedule(lr, wd, 5)
     expected = torch.tensor([lr * (1 - lr * wd) ** (-2 * t - 1) for t in range(5)], dtype=F64)
     torch.testing.assert_close(out, expected, rtol=1e-14, atol=0)
+
+
+def test_angle_agrees_with_acos_and_stays_accurate_for_tiny_angles():
+    """angle = acos of the cosine for moderate angles; exact where acos rounds to 0."""
+    gen = torch.Generator().manual_seed(3)
+    a = torch.randn(4, 5, 7, generator=gen, dtype=torch.float64)
+    b = torch.randn(4, 5, 7, generator=gen, dtype=torch.float64)
+    cos = (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1))
+    torch.testing.assert_close(angle(a, b), torch.acos(cos), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(angle(3 * a, b / 2), angle(a, b), rtol=1e-13, atol=0)
+    # a tiny rotation in a plane: the angle is exactly phi, acos of the cosine gives 0
+    phi = 1e-10
+    u = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    v = torch.tensor([math.cos(phi), math.sin(phi), 0.0], dtype=torch.float64)
+    assert abs(float(angle(u, 2 * v)) - phi) < 1e-20
+    assert float(torch.acos(torch.clamp(u @ v, -1, 1))) == 0.0
+    assert abs(float(angle(u, -u)) - math.pi) < 1e-15
+
+
+def test_angle_refuses_zero_vectors_and_mismatched_shapes():
+    with pytest.raises(ValueError, match="zero vectors"):
+        angle(torch.zeros(2, 3, dtype=torch.float64), torch.ones(2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="same shape"):
+        angle(torch.ones(2, 3, dtype=torch.float64), torch.ones(3, 2, dtype=torch.float64))

@@ -24,17 +24,20 @@ import torch
 from .optim import adam_kernel_, sgd_kernel_
 from .validation import (
     check_choice,
+    check_finite_tensor,
     check_int,
     check_nonnegative,
     check_positive,
     check_positive_int,
     check_probability,
+    check_same_shape,
     check_seed,
 )
 
 __all__ = [
     "EquilibriumRun",
     "adamw_equilibrium_norm",
+    "angle",
     "equilibrium_angle",
     "exponential_lr_schedule",
     "sgd_equilibrium_norm",
@@ -287,8 +290,28 @@ def _orthogonal_gradient(w: torch.Tensor, z: torch.Tensor, norm: torch.Tensor) -
     return (z - (z * w_hat).sum(-1, keepdim=True) * w_hat) / norm
 
 
+def angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The angle in radians between the vectors ``a`` and ``b`` along their last dimension.
+
+    For the unit vectors :math:`\\hat{\\mathbf a}, \\hat{\\mathbf b}` it returns
+    :math:`2\\operatorname{atan2}(\\lVert\\hat{\\mathbf a} - \\hat{\\mathbf b}\\rVert,
+    \\lVert\\hat{\\mathbf a} + \\hat{\\mathbf b}\\rVert)`, which stays accurate for
+    tiny angles (``acos`` of the cosine returns 0 below about 1e-8 in float64) and near
+    :math:`\\pi`; the angular update :math:`\\varphi_t` of the book is
+    ``angle(w_t, w_next)``.  ``a`` and ``b`` are finite floating tensors of the same shape
+    (the leading dimensions are batch dimensions) with nonzero vectors.  Chapter: *The
+    equilibrium of weight decay* (``book/normalized/equilibrium.md``).
+    """
+    check_finite_tensor("a", a)
+    check_finite_tensor("b", b)
+    check_same_shape("a", a, "b", b)
+    if bool((a.norm(dim=-1) == 0).any() or (b.norm(dim=-1) == 0).any()):
+        raise ValueError("a and b must not contain zero vectors (their angle is undefined)")
+    return _angle(a, b)
+
+
 def _angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Angle between ``a`` and ``b`` along the last dim, accurate for tiny angles."""
+    """:func:`angle` without the argument checks (for inner loops)."""
     a = a / a.norm(dim=-1, keepdim=True)
     b = b / b.norm(dim=-1, keepdim=True)
     return 2 * torch.atan2((a - b).norm(dim=-1), (a + b).norm(dim=-1))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import torch
 
+from ..normalization import _angle
 from ._core import call_student, fail, passed, selfcheck
 
 __all__ = ["consecutive_angles"]
@@ -17,9 +18,7 @@ F64 = torch.float64
 
 def _reference(W: torch.Tensor) -> torch.Tensor:
     """Angle between W[..., t, :] and W[..., t + 1, :], accurate for small and large angles."""
-    a = W[..., :-1, :] / W[..., :-1, :].norm(dim=-1, keepdim=True)
-    b = W[..., 1:, :] / W[..., 1:, :].norm(dim=-1, keepdim=True)
-    return 2 * torch.atan2((a - b).norm(dim=-1), (a + b).norm(dim=-1))
+    return _angle(W[..., :-1, :], W[..., 1:, :])
 
 
 def _cases() -> list[torch.Tensor]:

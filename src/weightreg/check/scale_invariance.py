@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-from ..normalization import exponential_lr_schedule
+from ..normalization import _angle, exponential_lr_schedule
 from ._core import agrees, call_untouched, fail, passed, selfcheck, uses_library
 
 __all__ = ["decay_free_run"]
@@ -45,9 +45,7 @@ def _run(grad_fn, w0, lr, weight_decay, steps, rate, decay=0.0) -> torch.Tensor:
 
 
 def _max_angle(a: torch.Tensor, b: torch.Tensor) -> float:
-    a = a / a.norm(dim=1, keepdim=True)
-    b = b / b.norm(dim=1, keepdim=True)
-    return float((2 * torch.atan2((a - b).norm(dim=1), (a + b).norm(dim=1))).max())
+    return float(_angle(a, b).max())
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
