@@ -89,3 +89,14 @@ def test_unfinished_stub_reads_as_unfinished():
 
     with pytest.raises(NotImplementedError):
         check.consecutive_angles(stub)
+
+
+def test_a_wrapper_around_the_library_angle_is_refused():
+    """weightreg.normalization.angle answers the exercise: calling it is not the exercise."""
+    from weightreg.normalization import angle
+
+    def wrapper(W):
+        return angle(W[..., :-1, :], W[..., 1:, :])
+
+    with pytest.raises(CheckFailed, match="angle"):
+        check.consecutive_angles(wrapper)

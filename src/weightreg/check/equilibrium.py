@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import torch
 
-from ..normalization import _angle
-from ._core import call_student, fail, passed, selfcheck
+from ..normalization import _angle, angle
+from ._core import call_student, fail, passed, selfcheck, uses_library
 
 __all__ = ["consecutive_angles"]
 
@@ -60,8 +60,10 @@ def consecutive_angles(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     along the last); the answer has shape ``(..., T)``, entry ``t`` the angle between
     ``W[..., t, :]`` and ``W[..., t + 1, :]``.  Diagnoses: the step length instead of the
     angle, degrees, the cosine, angles measured from the first iterate, a formula that fails
-    for obtuse angles (``asin``), a wrong shape.
+    for obtuse angles (``asin``), a wrong shape, and a call to ``weightreg.normalization.angle``
+    (the library's answer).
     """
+    uses_library(fn, angle, exercise="this exercise")
     cases = _cases()
     for W in cases:
         what = f"W of shape {tuple(W.shape)}"
