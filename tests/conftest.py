@@ -88,14 +88,20 @@ def book_html() -> Path:
 # --------------------------------------------------------------------------- the student edition
 
 
+def load_tool(name: str):
+    """``tools/<name>.py`` as a module named ``<name>_tool``, loaded once (build tooling)."""
+    key = f"{name}_tool"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "tools" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
 def load_student_tool():
     """``tools/student.py`` as a module (``make student``)."""
-    if "student_tool" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools/student.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["student_tool"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["student_tool"]
+    return load_tool("student")
 
 
 _STUDENT_FIXTURES = {"student_edition", "student_html", "_student_pages", "_student_html"}

@@ -11,7 +11,6 @@ stub), ``nbgrader autograde``, and the exact scores read from the gradebook.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,17 +18,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _grading_tool():
-    if "grading_tool" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("grading_tool", ROOT / "tools/grading.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["grading_tool"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["grading_tool"]
+    return load_tool("grading")
 
 
 # chapter -> (the code exercise's label, a typical mistake: the solution cell's new source)
