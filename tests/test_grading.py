@@ -16,9 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import homework  # tools/homework.py (conftest.py puts tools/ on the path)
 import nbformat
 import pytest
 from conftest import load_tool
+from leaks import all_text, lines, solution_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -159,3 +161,104 @@ def test_nbgrader_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
                     assert grade.max_score == 5
                     if student != "reference":
                         assert grade.score == 0, (chapter, student, answer)
+
+
+# --------------------------------------------------------------------------- every chapter
+
+DOCNAMES = homework.chapter_docnames(ROOT)
+
+
+@pytest.fixture(scope="module")
+def full_course(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The course of every whole chapter, released by the real ``generate_assignment``."""
+    course = tmp_path_factory.mktemp("full") / "course"
+    items = _grading_tool().write_course(ROOT, course)
+    _nbgrader(course, "generate_assignment", "*", "--force")
+    return course, items
+
+
+def _release(course: Path, docname: str):
+    stem = Path(docname).name
+    return nbformat.read(course / "release" / stem / f"{stem}.ipynb", as_version=4)
+
+
+def test_every_chapter_is_released(full_course) -> None:
+    course, items = full_course
+    assert sorted(items) == sorted(Path(d).name for d in DOCNAMES)
+    for docname in DOCNAMES:
+        assert _release(course, docname).cells, docname
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_release_shows_no_solution(full_course, docname: str) -> None:
+    """The whole-chapter release shows no line of the chapter's solutions (``tests/leaks.py``:
+    the student edition's rule), no hidden test, no output."""
+    course, _ = full_course
+    release = _release(course, docname)
+    secrets = solution_lines(homework.read_page(homework.page_path(ROOT, docname)))
+    assert secrets, f"{docname}: found no solution text to look for"
+    text = all_text(release)
+    assert sorted(secrets & lines(text)) == [], f"{docname}: the release shows solution lines"
+    for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "_hidden_compare", "{solution}"):
+        assert marker not in text, f"{docname}: the release contains {marker!r}"
+    assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_release_stubs_are_the_student_editions(full_course, docname: str) -> None:
+    """One stub writer: the exercise cells of nbgrader's release are, character for
+    character, the stubs of the student edition (``tools/exercise_stubs.py``)."""
+    course, _ = full_course
+    release = _release(course, docname)
+    student = homework.student_notebook(homework.read_page(homework.page_path(ROOT, docname)))
+    expected = [
+        c.source
+        for c in student.cells
+        if c.cell_type == "code" and homework.SOLUTION_TAG in c.metadata.get("tags", [])
+    ]
+    released = [
+        c.source
+        for c in release.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
+    assert expected and released == expected
+    assert all("raise NotImplementedError(" in s and "# STUDENT:" in s for s in released)
+
+
+def test_every_code_exercise_has_a_self_check_and_hidden_cases(full_course) -> None:
+    """Each code exercise: a visible self-check cell (3 points) and a hidden cell (2 points);
+    each derivation and experiment: an answer cell graded by hand (5 points)."""
+    course, items = full_course
+    grading = _grading_tool()
+    missing = []
+    for docname in DOCNAMES:
+        chapter = homework.read_chapter(ROOT, docname)
+        graded = {i["cell"]: i for i in items[Path(docname).name]}
+        for ex in chapter.exercises:
+            if ex.kind == "code":
+                if f"{ex.label}-hidden" not in graded:
+                    missing.append(ex.label)
+                    continue
+                assert graded[f"{ex.label}-visible"]["points"] == grading.VISIBLE_POINTS
+                assert graded[f"{ex.label}-hidden"]["points"] == grading.HIDDEN_POINTS
+            else:
+                assert graded[f"{ex.label}-answer"]["points"] == grading.WRITTEN_POINTS
+    assert missing == [], f"code exercises without hidden cases (tools/hidden_cases.py): {missing}"
+
+
+def test_the_release_uses_nbgraders_preprocessors_with_one_replaced(tmp_path: Path) -> None:
+    """The course config runs nbgrader's own ``GenerateAssignment`` preprocessors, in nbgrader's
+    order, with only ``ClearSolutions`` replaced by its subclass ``ExerciseStubs``."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import ClearSolutions
+    from traitlets.config.loader import PyFileConfigLoader
+
+    _grading_tool().write_course(ROOT, tmp_path, ["l2"], exercises_only=True)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    ours = list(config.GenerateAssignment.preprocessors)
+    default = GenerateAssignment.class_traits()["preprocessors"].default()
+    assert [p.__name__ for p in ours] == [
+        "ExerciseStubs" if p is ClearSolutions else p.__name__ for p in default
+    ]
+    stubs = next(p for p in ours if p.__name__ == "ExerciseStubs")
+    assert issubclass(stubs, ClearSolutions)

@@ -24,6 +24,10 @@ from conftest import load_student_tool
 from homework import HomeworkError
 from hypothesis import given
 from hypothesis import strategies as st
+from leaks import all_text as _all_text
+from leaks import lines as _lines
+from leaks import solution_lines as _solution_lines
+from leaks import split_lines as _split_lines
 
 from weightreg.check._core import NOT_DONE
 
@@ -452,52 +456,6 @@ def test_the_makefile_has_a_student_target():
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _solution_lines(nb, public: frozenset[str] = frozenset()) -> set[str]:
-    """Lines of the reference solutions that occur nowhere else in the chapter, nor in
-    ``public`` (lines that the book shows outside its solutions anyway)."""
-    inside, outside = _split_lines(nb)
-    distinctive = inside - outside - public
-    return {
-        line
-        for line in distinctive
-        if len(re.findall(r"\w", line)) >= 3 and not line.startswith("#") and len(line) >= 8
-    }
-
-
-def _split_lines(nb) -> tuple[set[str], set[str]]:
-    """(lines inside the solutions, lines outside them) of one page, stripped."""
-    inside, outside = set(), set()
-    for cell in nb.cells:
-        lines = cell.source.split("\n")
-        tags = cell.metadata.get("tags", [])
-        if cell.cell_type == "code" and homework.INSTRUCTOR_ONLY in tags:
-            inside.update(line.strip() for line in lines)  # e.g. numbers quoted in a solution
-        elif cell.cell_type == "code" and homework.SOLUTION_TAG in tags:
-            region = False
-            for line in lines:
-                marker = line.strip()
-                if marker in (homework.BEGIN, homework.END):
-                    region = marker == homework.BEGIN
-                    continue
-                (inside if region else outside).add(marker)
-        elif cell.cell_type == "markdown":
-            kept = set(homework.strip_solution_blocks(cell.source).split("\n"))
-            for line in lines:
-                (outside if line in kept else inside).add(line.strip())
-        else:
-            outside.update(line.strip() for line in lines)
-    return inside, outside
-
-
-def _lines(text: str) -> set[str]:
-    """The stripped lines of ``text``: solution lines are looked for as whole lines."""
-    return {line.strip() for line in text.split("\n")}
-
-
-def _all_text(nb) -> str:
-    return "\n".join(cell.source for cell in nb.cells)
 
 
 def _html_text(page: Path) -> str:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ HIDDEN_POINTS = 2
 """Points of a code exercise's hidden cases (added to the visible ones when there are none)."""
 WRITTEN_POINTS = 5
 """Points of a derivation or an experiment exercise (graded by hand)."""
-CODE_STUB = (
+CODE_STUB = (  # nbgrader's course-wide stub: only for a solution cell without a "# STUDENT:" line
     'raise NotImplementedError("Replace this line with your code: '
     'the # STUDENT: line at the top of this cell says what to implement.")'
 )
@@ -239,9 +240,41 @@ def _test_cells(
 
 _CONFIG = """\
 # Written by tools/grading.py (make grading) from the book's chapters: edit those, not this.
+import sys
+
+sys.path.insert(0, {root!r})
+from exercise_stubs import ExerciseStubs  # noqa: E402  (nbgrader's ClearSolutions, per-cell stub)
+from nbgrader.preprocessors import (  # noqa: E402
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ComputeChecksums,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    SaveCells,
+)
+
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course!r}
 c.CourseDirectory.root = {root!r}
+# nbgrader's own list (nbgrader 0.9.6, GenerateAssignment.preprocessors) with ClearSolutions
+# replaced by ExerciseStubs: each code stub says what its exercise's "# STUDENT:" line says.
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    ExerciseStubs,
+    ClearOutput,
+    CheckCellMetadata,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    CheckCellMetadata,
+]
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
@@ -281,6 +314,7 @@ def write_course(
         nbformat.write(graded, target)
         result[stem] = items
     out.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "tools" / "exercise_stubs.py", out / "exercise_stubs.py")
     (out / "nbgrader_config.py").write_text(
         _CONFIG.format(course=COURSE_ID, root=str(out), stub=CODE_STUB, text=TEXT_STUB)
     )

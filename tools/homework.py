@@ -38,6 +38,7 @@ import inspect
 import io
 import pkgutil
 import re
+import sys
 import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -125,10 +126,13 @@ class HomeworkError(ValueError):
 # --------------------------------------------------------------------------- code cells
 
 
-def _string_literal(message: str) -> str:
-    if '"' not in message and "\\" not in message:
-        return f'"{message}"'
-    return repr(message)
+def _exercise_stubs() -> Any:
+    """``tools/exercise_stubs.py``: nbgrader's stub writer (imported on first use: it imports
+    nbgrader, which the instructor page's tables do not need)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    return importlib.import_module("exercise_stubs")
 
 
 def stub_solution(source: str, *, where: str = "a solution cell") -> str:
@@ -137,17 +141,17 @@ def stub_solution(source: str, *, where: str = "a solution cell") -> str:
     The first line must be ``# STUDENT: <message>``; each region from a ``# BEGIN SOLUTION``
     line to the next ``# END SOLUTION`` line (both included) becomes one line
     ``raise NotImplementedError("<message>")`` indented like the ``BEGIN`` line. Everything
-    else (the ``STUDENT`` line, the signature, the docstring) is kept. ``where`` names the cell
-    in error messages. Raises :class:`HomeworkError` when a marker is missing, unbalanced or
-    misindented, or when the stubbed code is not valid Python.
+    else (the ``STUDENT`` line, the signature, the docstring) is kept. The markers are checked
+    here; the replacement is nbgrader's (``tools/exercise_stubs.py``: the same code writes the
+    stubs of the nbgrader release). ``where`` names the cell in error messages. Raises
+    :class:`HomeworkError` when a marker is missing, unbalanced, misindented or misspelt, when
+    another line contains a marker's words, or when the stubbed code is not valid Python.
     """
     lines = source.split("\n")
     if not lines[0].startswith(STUDENT):
         raise HomeworkError(f"{where}: the first line must be '{STUDENT} <what to implement>'")
-    message = lines[0][len(STUDENT) :].strip()
-    if not message:
+    if not lines[0][len(STUDENT) :].strip():
         raise HomeworkError(f"{where}: the '{STUDENT}' line has no message")
-    out: list[str] = []
     indent: str | None = None
     n_regions = 0
     for number, line in enumerate(lines, start=1):
@@ -156,7 +160,6 @@ def stub_solution(source: str, *, where: str = "a solution cell") -> str:
             if indent is not None:
                 raise HomeworkError(f"{where}, line {number}: '{BEGIN}' inside another one")
             indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}raise NotImplementedError({_string_literal(message)})")
         elif marker == END:
             if indent is None:
                 raise HomeworkError(f"{where}, line {number}: '{END}' without '{BEGIN}'")
@@ -168,13 +171,16 @@ def stub_solution(source: str, *, where: str = "a solution cell") -> str:
             n_regions += 1
         elif marker.startswith("#") and marker.lstrip("# ").startswith(("BEGIN SOL", "END SOL")):
             raise HomeworkError(f"{where}, line {number}: misspelt marker {marker!r}")
-        elif indent is None:
-            out.append(line)
+        elif "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+            raise HomeworkError(
+                f"{where}, line {number}: only a marker line may contain 'BEGIN SOLUTION' or "
+                "'END SOLUTION' (nbgrader would take this line for one)"
+            )
     if indent is not None:
         raise HomeworkError(f"{where}: '{BEGIN}' without '{END}'")
     if n_regions == 0:
         raise HomeworkError(f"{where}: no '{BEGIN}' ... '{END}' region")
-    stub = "\n".join(out)
+    stub = _exercise_stubs().stub_source(source)
     try:
         compile(stub, where, "exec")
     except SyntaxError as exc:
