@@ -133,7 +133,9 @@ def test_nbgrader_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         leaked = [line for line in _solution_lines(solutions[solution_id]) if line in text]
         assert not leaked, f"{chapter}: the release shows solution lines {leaked}"
         assert "BEGIN HIDDEN TESTS" not in text and "_hidden_compare" not in text
-        assert "Replace this line with your code" in text
+        # the stub repeats the exercise's own "# STUDENT:" message (tools/exercise_stubs.py)
+        message = solutions[solution_id].split("\n", 1)[0].removeprefix("# STUDENT:").strip()
+        assert f'raise NotImplementedError("{message}")' in all_text(nbformat.read(release, 4))
 
         name = release.name
         _submit(release, submitted / "reference" / chapter / name, solutions, "My answer.")

@@ -321,6 +321,28 @@ def write_course(
     return result
 
 
+def exercise_points(root: Path) -> dict[str, tuple[int, str]]:
+    """``{exercise label: (points, how they are earned)}`` of every exercise the course grades,
+    read from the chapters as :func:`write_course` reads them (nothing is written): a code
+    exercise ``(5, "3 self-check + 2 hidden")``, a derivation or an experiment
+    ``(5, "by hand")``. The instructors' page puts them next to the time estimates."""
+    out: dict[str, tuple[int, str]] = {}
+    for docname in homework.chapter_docnames(root):
+        nb = homework.read_page(homework.page_path(root, docname))
+        _, items = grading_notebook(nb, where=docname)
+        per: dict[str, dict[str, int]] = {}
+        for item in items:
+            part = item["cell"].rsplit("-", 1)[1]
+            per.setdefault(item["label"], {})[part] = item["points"]
+        for label, parts in per.items():
+            if "answer" in parts:
+                out[label] = (parts["answer"], "by hand")
+            else:
+                visible, hidden = parts.get("visible", 0), parts.get("hidden", 0)
+                out[label] = (visible + hidden, f"{visible} self-check + {hidden} hidden")
+    return out
+
+
 def points_table(items: dict[str, list[dict[str, Any]]]) -> str:
     """One line per exercise: its label, kind and points, with the autograded split for code."""
     lines = []

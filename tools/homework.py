@@ -864,31 +864,47 @@ def plain_title(title: str) -> str:
     return re.sub(r"\$([^$]+)\$", plain, title)
 
 
-def exercise_table(chapters: list[Chapter]) -> str:
-    """A MyST table of every exercise: chapter, exercise (a reference), kind, minutes.
+def exercise_table(
+    chapters: list[Chapter], points: dict[str, tuple[int, str]] | None = None
+) -> str:
+    """A MyST table of every exercise: chapter, exercise (a reference), kind, minutes, and
+    with ``points`` (``{label: (points, how earned)}``, from ``tools/grading.py``'s
+    ``exercise_points``) the points of the nbgrader course.
 
     A first row per chapter gives its reading time and a last row its total (reading plus
-    exercises); chapters still being written are listed as such.
+    exercises, and the chapter's points); chapters still being written are listed as such.
     """
-    rows = ["| Chapter | Exercise | Kind | Time (min) |", "|---|---|---|---|"]
+    head = "| Chapter | Exercise | Kind | Time (min) |"
+    rule = "|---|---|---|---|"
+    if points is not None:
+        head, rule = head + " Points |", rule + "---|"
+    extra = " |" if points is not None else ""
+    rows = [head, rule]
     for ch in chapters:
         link = f"{{doc}}`/{ch.docname}`"
         if ch.stub:
-            rows.append(f"| {link} | *being written* | | |")
+            rows.append(f"| {link} | *being written* | | |{extra}")
             continue
         if not ch.exercises:
-            rows.append(f"| {link} | *no exercises* | | |")
+            rows.append(f"| {link} | *no exercises* | | |{extra}")
             continue
         reading = "?" if ch.reading is None else str(ch.reading)
-        rows.append(f"| {link} | *reading the chapter* | | {reading} |")
+        rows.append(f"| {link} | *reading the chapter* | | {reading} |{extra}")
         link = ""
+        total_points = 0
         for ex in ch.exercises:
             title = plain_title(ex.title)
             ref = f"{{ref}}`{title} <{ex.label}>`" if ex.label else title
             time = "?" if ex.minutes is None else str(ex.minutes)
-            rows.append(f"| {link} | {ref} | {ex.kind or '?'} | {time} |")
+            row = f"| {link} | {ref} | {ex.kind or '?'} | {time} |"
+            if points is not None:
+                got, how = points.get(ex.label, (0, "not graded"))
+                total_points += got
+                row += f" {got} ({how}) |"
+            rows.append(row)
             link = ""
-        rows.append(f"| | **total** | | **{ch.total}** |")
+        total = f"| | **total** | | **{ch.total}** |"
+        rows.append(total + (f" **{total_points}** |" if points is not None else ""))
     return "\n".join(rows)
 
 
