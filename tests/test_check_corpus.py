@@ -33,13 +33,14 @@ import weightreg.check as check
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = ROOT / "tests" / "fixtures" / "answers"
-# The chapters the collection covers (book/normalized/ is not covered yet).
+# The chapters the collection covers.
 CHAPTERS = [
     ROOT / "book" / "overfitting.md",
     *sorted((ROOT / "book" / "lk").glob("*.md")),
     *sorted((ROOT / "book" / "constraints").glob("*.md")),
     *sorted((ROOT / "book" / "decay").glob("*.md")),
     *sorted((ROOT / "book" / "implicit").glob("*.md")),
+    *sorted((ROOT / "book" / "normalized").glob("*.md")),
 ]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 MIN_ANSWERS, MIN_CORRECT, MIN_MISTAKES = 150, 3, 4
