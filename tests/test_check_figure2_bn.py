@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -35,10 +36,60 @@ def angle_numpy(W_before, W_after):
     return np.float64(math.atan2(np.linalg.norm(u) * np.linalg.norm(perp), u @ v))
 
 
-@pytest.mark.parametrize("solution", [angle_solution, angle_kahan, angle_numpy])
+def angle_chapter(W_before, W_after):
+    """The chapter's solution, in the inputs' dtype."""
+    u, v = W_before.flatten(), W_after.flatten()
+    delta = v - u
+    perp = delta - (u @ delta) / (u @ u) * u
+    return torch.atan2(u.norm() * perp.norm(), u @ v)
+
+
+def angle_float(W_before, W_after):
+    """Correct, returning a Python float, with torch.dot and reshape(-1)."""
+    u, v = W_before.reshape(-1), W_after.reshape(-1)
+    d = v - u
+    p = d - torch.dot(u, d) / torch.dot(u, u) * u
+    return math.atan2(
+        float(torch.linalg.vector_norm(u) * torch.linalg.vector_norm(p)), float(torch.dot(u, v))
+    )
+
+
+@pytest.mark.parametrize(
+    "solution", [angle_solution, angle_kahan, angle_numpy, angle_chapter, angle_float]
+)
 def test_reference_solutions_pass(solution, capsys):
     check.weight_angle(solution)
-    assert "weight_angle passed all 5 checks" in capsys.readouterr().out
+    assert "weight_angle passed all 7 checks" in capsys.readouterr().out
+
+
+def test_the_chapter_solution_passes_without_a_note():
+    verdict = check.weight_angle(angle_chapter, quiet=True)
+    assert verdict and not verdict.notes
+
+
+def test_a_float32_result_of_a_float64_computation_passes_with_a_note():
+    verdict = check.weight_angle(lambda a, b: angle_chapter(a, b).float(), quiet=True)
+    assert verdict and any("float32" in n for n in verdict.notes)
+
+
+def test_a_float32_computation_cannot_resolve_the_tiny_angle_and_says_float32():
+    verdict = check.weight_angle(lambda a, b: angle_chapter(a.float(), b.float()), quiet=True)
+    assert not verdict and "float32" in verdict.message
+
+
+def test_float64_agreeing_to_7_digits_fails_float32_somewhere():
+    def rounded(a, b):
+        out = angle_chapter(a, b)
+        return out.float().to(out.dtype) if out.dtype == torch.float64 else out
+
+    verdict = check.weight_angle(rounded, quiet=True)
+    assert not verdict and "float32 somewhere?" in verdict.message
+
+
+def test_weird_results_get_a_verdict_not_a_traceback():
+    for result in (None, "x", torch.zeros(2, 2), torch.tensor(1), [0.1], np.zeros(3)):
+        verdict = check.weight_angle(lambda a, b, r=result: r, quiet=True)
+        assert not verdict and verdict.message
 
 
 def test_float32_answers_are_accepted(capsys):
@@ -52,7 +103,7 @@ def test_float32_answers_are_accepted(capsys):
 
     check.weight_angle(in_input_dtype)
     assert torch.float32 in seen
-    assert "passed all 5 checks" in capsys.readouterr().out
+    assert "passed all 7 checks" in capsys.readouterr().out
 
 
 def _acos(W_before, W_after):
@@ -86,6 +137,58 @@ def _cosine(W_before, W_after):
     return u @ v / (u.norm() * v.norm())
 
 
+def _acos_unclamped(W_before, W_after):
+    u, v = W_before.flatten(), W_after.flatten()
+    return torch.acos(u @ v / (u.norm() * v.norm()))
+
+
+def _acos_unclamped_float64(W_before, W_after):
+    return _acos_unclamped(W_before.double(), W_after.double())
+
+
+def _atan_of_ratio(W_before, W_after):
+    u, v = W_before.flatten(), W_after.flatten()
+    delta = v - u
+    perp = delta - (u @ delta) / (u @ u) * u
+    return torch.atan(u.norm() * perp.norm() / (u @ v))
+
+
+def _no_norm_of_u(W_before, W_after):
+    u, v = W_before.flatten(), W_after.flatten()
+    delta = v - u
+    perp = delta - (u @ delta) / (u @ u) * u
+    return torch.atan2(perp.norm(), u @ v)
+
+
+def _whole_step(W_before, W_after):
+    u, v = W_before.flatten(), W_after.flatten()
+    return torch.atan2(u.norm() * (v - u).norm(), u @ v)
+
+
+def _kahan_unnormalized(W_before, W_after):
+    u, v = W_before.flatten(), W_after.flatten()
+    return 2 * torch.atan2((u - v).norm(), (u + v).norm())
+
+
+def _no_flatten(W_before, W_after):
+    delta = W_after - W_before
+    perp = delta - (W_before @ delta) / (W_before @ W_before) * W_before
+    return torch.atan2(W_before.norm() * perp.norm(), (W_before * W_after).sum())
+
+
+def _in_place(W_before, W_after):
+    W_after -= W_before
+    u, d = W_before.flatten(), W_after.flatten()
+    perp = d - (u @ d) / (u @ u) * u
+    return torch.atan2(u.norm() * perp.norm(), u @ (u + d))
+
+
+def _library(W_before, W_after):
+    from weightreg.normalization import angle
+
+    return angle(W_before.flatten(), W_after.flatten())
+
+
 def _distance(W_before, W_after):
     return (W_after - W_before).double().norm()
 
@@ -100,11 +203,22 @@ def _distance(W_before, W_after):
         (_mean_of_columns, "averaged the angles of the columns"),
         (_cosine, "cosine"),
         (_distance, "distance"),
+        (_acos_unclamped, "acos"),
+        (_acos_unclamped_float64, "above 1"),
+        (_atan_of_ratio, "atan2"),
+        (_no_norm_of_u, "norm of W_before"),
+        (_whole_step, "orthogonal"),
+        (_kahan_unnormalized, "unit vectors"),
+        (_no_flatten, "flatten"),
+        (_in_place, "changed its input W_after in place"),
+        (_library, "angle, which is the answer"),
     ],
 )
 def test_typical_mistakes_fail_with_their_own_message(wrong, words):
     with pytest.raises(CheckFailed, match=words):
         check.weight_angle(wrong)
+    verdict = check.weight_angle(wrong, quiet=True)
+    assert not verdict and re.search(words, verdict.message)
 
 
 def test_quiet_verdict_and_non_function():

@@ -3,6 +3,8 @@ diagnoses typical mistakes, each with its own message."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -43,18 +45,40 @@ def good_loop_rates(grad_fn, w0, lr, weight_decay, steps):
     return torch.stack(out)
 
 
+def good_preallocated(grad_fn, w0, lr, weight_decay, steps):
+    """Rows of a preallocated tensor in the dtype of w0; the rate as a power of q**2."""
+    W = torch.empty(steps + 1, w0.shape[0], dtype=w0.dtype)
+    W[0] = w0
+    q2 = (1 - lr * weight_decay) ** 2
+    for t in range(steps):
+        W[t + 1] = W[t] - lr / (1 - lr * weight_decay) / q2**t * grad_fn(W[t])
+    return W
+
+
 def test_accepts_reference_and_another_form(capsys):
     check.decay_free_run(good)
     check.decay_free_run(good_loop_rates)
+    check.decay_free_run(good_preallocated)
     out = capsys.readouterr().out
-    assert out.count("Well done: decay_free_run passed all 3 checks.") == 2
+    assert out.count("Well done: decay_free_run passed all 5 checks.") == 3
     assert "Note" not in out
 
 
 def test_accepts_float32_with_a_note(capsys):
     check.decay_free_run(good_float32)
     out = capsys.readouterr().out
-    assert "Well done: decay_free_run passed all 3 checks." in out and "float32" in out
+    assert "Well done: decay_free_run passed all 5 checks." in out and "float32" in out
+
+
+def test_float64_agreeing_to_7_digits_fails_float32_somewhere():
+    verdict = check.decay_free_run(lambda *a: good(*a).float().double(), quiet=True)
+    assert not verdict and "float32 somewhere?" in verdict.message
+
+
+def test_weird_results_get_a_verdict_not_a_traceback():
+    for result in (None, 1.0, "W", torch.zeros(3, dtype=torch.long), [torch.zeros(2)]):
+        verdict = check.decay_free_run(lambda *a, r=result: r, quiet=True)
+        assert not verdict and verdict.message
 
 
 def test_quiet_verdicts():
@@ -81,6 +105,19 @@ def _decayed(grad_fn, w0, lr, weight_decay, steps):
         w = w - lr * (grad_fn(w) + weight_decay * w)
         out.append(w)
     return torch.stack(out)
+
+
+def _same_tensor_appended(grad_fn, w0, lr, weight_decay, steps):
+    q = 1 - lr * weight_decay
+    w, out = w0.clone(), [w0.clone()]
+    for t in range(steps):
+        w -= lr * q ** (-2 * t - 1) * grad_fn(w)
+        out.append(w)
+    return torch.stack(out)
+
+
+def _no_lr_in_q(grad_fn, w0, lr, weight_decay, steps):
+    return good(grad_fn, w0, lr, weight_decay / lr, steps)
 
 
 def _no_start(*a):
@@ -118,11 +155,17 @@ def _in_place(grad_fn, w0, lr, weight_decay, steps):
         (_list, "return a torch tensor"),
         (_in_place, "w0"),
         (good_library, "exponential_lr_schedule, which is the answer"),
+        (_with_rate(lambda lr, q, t: lr * q ** (-2 * t - 3)), "off by one step"),
+        (_with_rate(lambda lr, q, t: lr * q ** (2 * t + 1)), "shrink"),
+        (_same_tensor_appended, "same tensor"),
+        (_no_lr_in_q, "1 - weight_decay"),
     ],
 )
 def test_diagnoses(fn, message):
     with pytest.raises(CheckFailed, match=message):
         check.decay_free_run(fn)
+    verdict = check.decay_free_run(fn, quiet=True)
+    assert not verdict and re.search(message, verdict.message)
 
 
 def test_unfinished_stub_passes_through():

@@ -7,7 +7,16 @@ from collections.abc import Callable
 import torch
 
 from ..normalization import _angle, exponential_lr_schedule
-from ._core import agrees, call_untouched, fail, passed, selfcheck, uses_library
+from ._core import (
+    agrees,
+    as_tensor,
+    call_untouched,
+    describe,
+    fail,
+    passed,
+    selfcheck,
+    uses_library,
+)
 
 __all__ = ["decay_free_run"]
 
@@ -34,12 +43,14 @@ def _toy_loss(d: int, seed: int) -> tuple[Callable[[torch.Tensor], torch.Tensor]
     return grad_fn, 0.5 * torch.randn(d, generator=gen, dtype=F64)
 
 
-def _run(grad_fn, w0, lr, weight_decay, steps, rate, decay=0.0) -> torch.Tensor:
-    """Iterates w_0..w_T of w <- (1 - lr_t decay) w - lr_t grad(w), lr_t = rate(t)."""
+def _run(grad_fn, w0, lr, weight_decay, steps, rate, decay=0.0, shrink=None) -> torch.Tensor:
+    """Iterates w_0..w_T of w <- (1 - lr_t decay) w - lr_t grad(w), lr_t = rate(t); with
+    ``shrink``, the factor ``shrink`` replaces ``1 - lr_t decay``."""
     w, out = w0.clone(), [w0.clone()]
     for t in range(steps):
         eta_t = rate(t)
-        w = (1 - eta_t * decay) * w - eta_t * grad_fn(w)
+        factor = (1 - eta_t * decay) if shrink is None else shrink
+        w = factor * w - eta_t * grad_fn(w)
         out.append(w.clone())
     return torch.stack(out)
 
@@ -69,9 +80,10 @@ def _check_case(fn, d: int, lr: float, wd: float, steps: int, seed: int) -> None
         steps,
         what=what,
         names=("grad_fn", "w0", "lr", "weight_decay", "steps"),
+        fresh=True,
     )
     if not isinstance(out, torch.Tensor):
-        fail(f"return a torch tensor of the iterates; got a {type(out).__name__}.")
+        fail(f"on {what} return a torch tensor of the iterates; got {describe(out)}.")
     if tuple(out.shape) == (steps, d):
         fail(
             f"the result has shape {tuple(out.shape)}: return all steps + 1 iterates, "
@@ -79,12 +91,21 @@ def _check_case(fn, d: int, lr: float, wd: float, steps: int, seed: int) -> None
         )
     if tuple(out.shape) != (steps + 1, d):
         fail(f"the result has shape {tuple(out.shape)}; it should be ({steps + 1}, {d}).")
+    out = as_tensor(out, what=what)
     q = 1 - lr * wd
     decayed = _run(grad_fn, w0, lr, wd, steps, lambda t: lr, decay=wd)
     want = decayed * q ** -torch.arange(steps + 1, dtype=F64)[:, None]
     if agrees(out.detach(), want, dtype=F64, what=what, scale=float(want.abs().max())):
         return
     W = out.detach().to(F64)
+    if not bool(torch.isfinite(W).all()):
+        fail(f"on {what} your iterates contain NaN or inf.")
+    if steps >= 2 and bool((W[1:] == W[-1]).all()) and not torch.equal(W[1], W[0]):
+        fail(
+            f"on {what} the rows after w_0 are all the same tensor: you appended the iterate "
+            "and then changed it in place (w -= ...), which changes every row that is that "
+            "same tensor. Append a new tensor at every step (w = w - ..., or w.clone())."
+        )
     if _same(W, decayed):
         fail(
             "you returned the run WITH weight decay (its norms shrink); the check asks for "
@@ -92,21 +113,30 @@ def _check_case(fn, d: int, lr: float, wd: float, steps: int, seed: int) -> None
             "(1 - lr * weight_decay)^(-t) times those."
         )
     variants = {
-        "the exponent is -2t; it must be -2t - 1 (the first rate is "
-        "lr / (1 - lr * weight_decay), not lr)": lambda t: lr * q ** (-2 * t),
-        "the rates grow like (1 - lr * weight_decay)^(-t); they must grow twice as fast in "
-        "the exponent, (1 - lr * weight_decay)^(-2t - 1): the gradient at c w is the gradient "
-        "at w divided by c, and the step must scale like c^2": lambda t: lr * q ** (-t),
-        "the learning rate is constant: without decay the weights grow and the steps in "
-        "direction shrink; the rates must grow like (1 - lr * weight_decay)^(-2t - 1)": (
-            lambda t: lr
+        "the exponent is -2t: off by one step (at t = 0, the first step, the rate is already "
+        "larger than lr, to make up for that step's own shrink factor)": lambda t: (
+            lr * q ** (-2 * t)
         ),
+        "the rates grow like (1 - lr * weight_decay)^(-t): too slowly, they must grow twice as "
+        "fast in the exponent: the gradient at c w is the gradient at w divided by c, and the "
+        "step must scale like c^2": lambda t: lr * q ** (-t),
+        "the learning rate is constant: without decay the weights grow and the steps in "
+        "direction shrink; the rates must grow as the chapter's schedule says": lambda t: lr,
+        "the exponent is off by one step (t counted from 1?): the first step is t = 0 in the "
+        "chapter's schedule": lambda t: lr * q ** (-2 * t - 3),
+        "the exponent is off by one step: at t = 0, the first step, the rate is larger than "
+        "lr, not smaller": lambda t: lr * q ** (-2 * t + 1),
+        "your rates shrink from step to step; they must grow (the exponent of "
+        "1 - lr * weight_decay is negative)": lambda t: lr * q ** (2 * t + 1),
+        "the factor is 1 - weight_decay; in PyTorch's convention the shrink of one decayed "
+        "step is 1 - lr * weight_decay": lambda t: lr * (1 - wd) ** (-2 * t - 1),
     }
     for message, rate in variants.items():
         if _same(W, _run(grad_fn, w0, lr, wd, steps, rate)):
             fail(message + ".")
     kept = _run(grad_fn, w0, lr, wd, steps, lambda t: lr * q ** (-2 * t - 1), decay=wd)
-    if _max_angle(W, kept) < 1e-4:
+    kept_q = _run(grad_fn, w0, lr, wd, steps, lambda t: lr * q ** (-2 * t - 1), shrink=q)
+    if _max_angle(W, kept) < 1e-4 or _max_angle(W, kept_q) < 1e-4:
         fail(
             "the decay-free run still applies weight decay: drop the term "
             "lr_t * weight_decay * w, the schedule replaces it."
@@ -130,14 +160,23 @@ def decay_free_run(
     rates :math:`\\eta_t = \\eta(1 - \\eta\\lambda)^{-2t-1}` (Li & Arora), which reproduce the
     directions of gradient descent with decay, :math:`\\tilde{\\mathbf w}_t = (1 -
     \\eta\\lambda)^{-t}\\mathbf w_t`.  ``grad_fn(w)`` is the gradient of a scale-invariant loss.
-    Diagnoses: the exponent :math:`-2t` or :math:`-t` instead of :math:`-2t-1`, a constant
-    learning rate, the decay kept in the decay-free run, the decayed run itself returned, a
-    result of the wrong shape, ``w0`` changed in place, a call to the library's
+    Five cases, among them a single step and two steps.  Diagnoses: the exponent :math:`-2t`,
+    :math:`-t`, or off by one step (:math:`-2t-3`, :math:`-2t+1`) instead of :math:`-2t-1`,
+    shrinking rates, the factor :math:`1-\\lambda` without the learning rate, a constant
+    learning rate, the decay kept in the decay-free run, the decayed run itself returned, the
+    same tensor appended at every step and changed in place, a result of the wrong shape or
+    kind, NaN, ``w0`` changed in place or returned, a call to the library's
     ``exponential_lr_schedule``.  Inputs are float64 (the chapter's dtype); a float32 answer
     passes at float32 tolerance, with a note.
     """
     uses_library(fn, exponential_lr_schedule, exercise="this exercise")
-    cases = [(5, 0.3, 0.1, 20, 1), (4, 0.2, 0.1, 30, 2), (8, 0.1, 0.5, 15, 3)]
+    cases = [
+        (5, 0.3, 0.1, 20, 1),
+        (4, 0.2, 0.1, 30, 2),
+        (8, 0.1, 0.5, 15, 3),
+        (6, 0.4, 0.5, 1, 4),
+        (3, 0.25, 0.2, 2, 5),
+    ]
     for case in cases:
         _check_case(fn, *case)
     passed("decay_free_run", len(cases))
