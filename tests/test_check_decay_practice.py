@@ -160,3 +160,18 @@ def test_clip_wrong_answers_fail(wrong, message):
         check.clip_grad_norm(wrong)
     verdict = check.clip_grad_norm(wrong, quiet=True)
     assert not verdict and message in verdict.message
+
+
+def test_a_loop_that_rebinds_its_variable_is_named() -> None:
+    """``for g in out: g = g * s`` hands back the caller's tensors unclipped: the message says
+    so (not only that a tensor is the caller's)."""
+
+    def rebinds(grads, max_norm):
+        total = torch.sqrt(sum((g**2).sum() for g in grads))
+        out = list(grads)
+        for g in out:
+            g = g * min(1.0, float(max_norm / (total + 1e-6)))  # noqa: PLW2901
+        return out
+
+    verdict = check.clip_grad_norm(rebinds, quiet=True)
+    assert not verdict and "unchanged" in verdict.message and "loop variable" in verdict.message

@@ -96,6 +96,7 @@ def _call(fn: Callable, grads: list[torch.Tensor], max_norm: float, what: str) -
                 "(clip_grad_norm_ works in place; here avoid mul_(), *=, div_() and writes "
                 "through .data on the gradients)."
             )
+    needed = float(_flat([c.to(torch.float64) for c in copies]).norm()) > max_norm
     if isinstance(raw, list | tuple):
         for out in raw:
             for i, c in enumerate(copies):
@@ -104,6 +105,14 @@ def _call(fn: Callable, grads: list[torch.Tensor], max_norm: float, what: str) -
                     and out.numel() > 0
                     and out.untyped_storage().data_ptr() == c.untyped_storage().data_ptr()
                 ):
+                    if needed and torch.equal(out, c):
+                        fail(
+                            f"on {what} your function returned the caller's gradient "
+                            f"grads[{i}] itself, unchanged: the gradients together are longer "
+                            "than max_norm, so it should come back shortened, as a new tensor "
+                            "(assigning to the loop variable, g = g * s, changes nothing in "
+                            "the list)."
+                        )
                     fail(
                         f"on {what} your function returned the caller's gradient grads[{i}] "
                         "itself (or a view of it): return a new tensor for every gradient, "
