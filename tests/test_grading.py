@@ -264,3 +264,34 @@ def test_the_release_uses_nbgraders_preprocessors_with_one_replaced(tmp_path: Pa
     ]
     stubs = next(p for p in ours if p.__name__ == "ExerciseStubs")
     assert issubclass(stubs, ClearSolutions)
+
+
+def test_a_whole_chapter_autogrades_to_full_marks(tmp_path: Path, monkeypatch) -> None:
+    """The test cells also work after a whole chapter has run in the kernel (its names, its
+    dtype, its imports): the reference solutions of ``l2_eigen`` (the quickest chapter to
+    execute) get every autograded point. (Every chapter was checked this way by hand once:
+    the closing note of issue 14.)"""
+    grading = _grading_tool()
+    course = tmp_path / "course"
+    items = grading.write_course(ROOT, course, ["l2_eigen"])
+    _nbgrader(course, "generate_assignment", "l2_eigen", "--force")
+    source = nbformat.read(course / "source" / "l2_eigen" / "l2_eigen.ipynb", as_version=4)
+    solutions = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    }
+    release = course / "release" / "l2_eigen" / "l2_eigen.ipynb"
+    _submit(release, course / "submitted" / "reference" / "l2_eigen" / "l2_eigen.ipynb", solutions)
+    _nbgrader(course, "autograde", "l2_eigen", "--force")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    from nbgrader.api import Gradebook
+
+    code = [i for i in items["l2_eigen"] if i["kind"] == "code"]
+    assert code
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", grading.COURSE_ID) as gb:
+        for item in code:
+            grade = gb.find_grade(item["cell"], "l2_eigen", "l2_eigen", "reference")
+            assert grade.score == item["points"], (item["cell"], grade.score)
+        submission = gb.find_submission("l2_eigen", "reference")
+        assert submission.code_score == sum(i["points"] for i in code)
