@@ -100,8 +100,10 @@ student: install
 # solution cells, autograded self-check and hidden test cells, hand-graded answer cells and
 # points, its nbgrader_config.py, and release/ (what students get: no solutions, no hidden
 # tests) by nbgrader generate_assignment. nbgrader runs alembic from the venv: $(BIN) on PATH.
+# Running it again rewrites source/ and release/ only: submissions, autograded notebooks,
+# feedback and the gradebook of a running class are kept.
 grading: install
-	rm -rf _build/grading
+	rm -rf _build/grading/source _build/grading/release
 	$(BIN)/python tools/grading.py --out _build/grading
 	cd _build/grading && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/python -m nbgrader \
 	  generate_assignment '*' --force --log-level=WARN
