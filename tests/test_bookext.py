@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sqlite3
 import sys
 import types
 from pathlib import Path
@@ -322,3 +323,27 @@ def test_bibliography_labels_are_author_year_like_the_text():
     labels = [e.label for e in style.format_entries(entries.values())]
     assert "Loshchilov and Hutter 2019" in labels
     assert len(set(labels)) == len(labels)
+
+
+def test_the_cache_database_exists_before_the_parallel_read(tmp_path, monkeypatch):
+    """``prepare_cache`` creates the jupyter-cache's tables once, so that the workers, which
+    would each create them on an empty cache and race (``table settings already exists``),
+    find the database there and create nothing."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    jb = importlib.import_module("jb")
+    from jupyter_cache import get_cache
+    from jupyter_cache.cache import db
+
+    path = jb.prepare_cache(tmp_path)
+    assert path == jb.cache_path(tmp_path) and (path / db.DB_NAME).is_file()
+    assert jb.prepare_cache(tmp_path) == path  # a second build reuses it
+    tables = sqlite3.connect(path / db.DB_NAME).execute(
+        "select name from sqlite_master where type = 'table'"
+    )
+    assert set(db.OrmBase.metadata.tables) <= {name for (name,) in tables}
+
+    def race(*args, **kwargs):
+        raise AssertionError("a worker created the tables again")
+
+    monkeypatch.setattr(db.OrmBase.metadata, "create_all", race)
+    assert get_cache(path).list_cache_records() == []  # what a worker does: no create_all

@@ -12,7 +12,9 @@ Sphinx would split the pages into ``N`` fixed batches in reading order, leaving 
 while the other finishes the heavier batch. Here every page is a batch of its own, and the
 batches start slowest first (by the execution times recorded in the build's jupyter-cache and
 in ``_build/page-times.json`` by earlier builds, or for a page never timed by its number of
-code cells), so a core that finishes takes the next page.
+code cells), so a core that finishes takes the next page. The jupyter-cache's database is
+created before the workers start (:func:`prepare_cache`), so that two of them never race to
+create it.
 
 Two extensions that Jupyter Book loads without saying whether they are parallel safe (Sphinx
 would then read serially) are declared safe (see :data:`_PARALLEL_SAFE`), and sphinx-proof's
@@ -84,6 +86,25 @@ TIMES = ROOT / "_build" / "page-times.json"
 with an empty cache) to start the slowest pages first."""
 
 
+def prepare_cache(output: Path | str) -> Path:
+    """Create the build's jupyter-cache database (if it is not there yet) and return its folder.
+
+    Every worker that executes a notebook opens the cache, and jupyter-cache creates the
+    database's tables when its file does not exist yet (``create_db``: "exists?", then
+    ``create_all``). On an empty cache (every ``make test``) two workers starting at once can
+    both find no file and both create the tables; the second fails the build with
+    ``sqlite3.OperationalError: table settings already exists`` (it happened once in a
+    fresh-clone ``make test``). Created here, once, in the main process before the parallel
+    read, the file exists when the workers start.
+    """
+    from jupyter_cache.cache.db import create_db
+
+    path = cache_path(output)
+    path.mkdir(parents=True, exist_ok=True)
+    create_db(path).dispose()
+    return path
+
+
 def _remembered_times() -> dict[str, float]:
     try:
         return {str(k): float(v) for k, v in json.loads(TIMES.read_text()).items()}
@@ -135,6 +156,8 @@ def main(argv: list[str]) -> int:
 
     output = _output_of(argv)
     known = {**_remembered_times(), **page_times(cache_path(output))}
+    if argv[:1] == ["build"]:
+        prepare_cache(output)
     for name in _PARALLEL_SAFE:
         _declare_parallel_safe(importlib.import_module(name))
     # sphinx-proof keeps its proofs in env.proof_list (merged by its own env-merge-info
