@@ -507,7 +507,12 @@ for _i, (_grads, _max) in enumerate(_cases):
     _t.nn.utils.clip_grad_norm_(_params, _max)  # clips the parameters' .grad
     _ref = [_p.grad for _p in _params]
     _what = f"case {{_i}}: {{len(_grads)}} tensors, max_norm={{_max}}"
-    _hidden_compare({fn}([_g.clone() for _g in _grads], _max), _ref, _what)
+    _given = [_g.clone() for _g in _grads]
+    _out = {fn}(list(_given), _max)
+    for _g, _o in zip(_given, _grads):
+        _hidden_untouched(_g, _o, _what)
+    _hidden_new(_out, _given, _what)
+    _hidden_compare(_out, _ref, _what)
 """,
     "weight_angle": """\
 import math as _m
