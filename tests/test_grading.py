@@ -295,3 +295,19 @@ def test_a_whole_chapter_autogrades_to_full_marks(tmp_path: Path, monkeypatch) -
             assert grade.score == item["points"], (item["cell"], grade.score)
         submission = gb.find_submission("l2_eigen", "reference")
         assert submission.code_score == sum(i["points"] for i in code)
+
+
+def test_the_points_listed_are_the_points_graded(full_course) -> None:
+    """``graded_cells`` and ``exercise_points`` (the instructors' tables, read from the
+    exercises alone) give exactly the graded cells and points of the course's notebooks."""
+    _, items = full_course
+    grading = _grading_tool()
+    chapters = homework.book_chapters(ROOT)
+    for chapter in chapters:
+        assert grading.graded_cells(chapter) == items[Path(chapter.docname).name]
+    graded: dict[str, int] = {}
+    for chapter_items in items.values():
+        for item in chapter_items:
+            graded[item["label"]] = graded.get(item["label"], 0) + item["points"]
+    listed = grading.exercise_points(chapters)
+    assert {label: pts for label, (pts, _) in listed.items()} == graded

@@ -321,24 +321,45 @@ def write_course(
     return result
 
 
-def exercise_points(root: Path) -> dict[str, tuple[int, str]]:
-    """``{exercise label: (points, how they are earned)}`` of every exercise the course grades,
-    read from the chapters as :func:`write_course` reads them (nothing is written): a code
-    exercise ``(5, "3 self-check + 2 hidden")``, a derivation or an experiment
-    ``(5, "by hand")``. The instructors' page puts them next to the time estimates."""
+def graded_cells(chapter: homework.Chapter) -> list[dict[str, Any]]:
+    """The graded cells of a chapter's course notebook, ``{"label", "kind", "cell",
+    "points"}`` each, in order, as :func:`grading_notebook` makes them, but read from the
+    chapter's exercises and checks alone (``homework.read_chapter``): it also works on the
+    student edition's pages, which have no solutions (the instructors' page runs there too).
+    ``tests/test_grading.py`` checks that both give the same cells."""
+    items: list[dict[str, Any]] = []
+
+    def cell(ex: homework.Exercise, part: str, pts: int) -> None:
+        items.append(
+            {"label": ex.label, "kind": ex.kind, "cell": f"{ex.label}-{part}", "points": pts}
+        )
+
+    for ex in chapter.exercises:
+        if ex.kind != "code":
+            cell(ex, "answer", points(ex.kind))
+            continue
+        hidden = any(c in HIDDEN for c in chapter.exercise_checks.get(ex.label, ()))
+        cell(ex, "visible", points(ex.kind) + (0 if hidden else points(ex.kind, hidden=True)))
+        if hidden:
+            cell(ex, "hidden", points(ex.kind, hidden=True))
+    return items
+
+
+def exercise_points(chapters: list[homework.Chapter]) -> dict[str, tuple[int, str]]:
+    """``{exercise label: (points, how they are earned)}`` of every exercise of ``chapters``
+    (:func:`graded_cells`): a code exercise ``(5, "3 self-check + 2 hidden")``, a derivation or
+    an experiment ``(5, "by hand")``. The instructors' page puts them next to the time
+    estimates."""
     out: dict[str, tuple[int, str]] = {}
-    for docname in homework.chapter_docnames(root):
-        nb = homework.read_page(homework.page_path(root, docname))
-        _, items = grading_notebook(nb, where=docname)
+    for chapter in chapters:
         per: dict[str, dict[str, int]] = {}
-        for item in items:
-            part = item["cell"].rsplit("-", 1)[1]
-            per.setdefault(item["label"], {})[part] = item["points"]
+        for item in graded_cells(chapter):
+            per.setdefault(item["label"], {})[item["cell"].rsplit("-", 1)[1]] = item["points"]
         for label, parts in per.items():
             if "answer" in parts:
                 out[label] = (parts["answer"], "by hand")
             else:
-                visible, hidden = parts.get("visible", 0), parts.get("hidden", 0)
+                visible, hidden = parts["visible"], parts.get("hidden", 0)
                 out[label] = (visible + hidden, f"{visible} self-check + {hidden} hidden")
     return out
 

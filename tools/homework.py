@@ -736,6 +736,9 @@ class Chapter:
     solution_cells: int
     checks: tuple[str, ...] = field(default=())
     """Self-checks called by the chapter's check cells, in order."""
+    exercise_checks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """``{label: checks}``: the self-checks of each code exercise (the check cells between its
+    text and the next exercise's)."""
     reading: int | None = None
     """Reading time in minutes, from the overview's ``{chapter-time}`NN``` (:data:`READING`)."""
 
@@ -754,6 +757,7 @@ def read_chapter(root: Path, docname: str) -> Chapter:
     """Parse one chapter's source (``.md`` or ``.ipynb``) into a :class:`Chapter`."""
     nb = read_page(page_path(root, docname))
     title, exercises, solutions, checks = docname, [], [], []
+    exercise_checks: dict[str, tuple[str, ...]] = {}
     stub = False
     reading = None
     n_solutions = 0
@@ -772,6 +776,12 @@ def read_chapter(root: Path, docname: str) -> Chapter:
             n_solutions += SOLUTION_TAG in _tags(cell)
             if CHECK_TAG in _tags(cell):
                 checks += check_calls(cell.source)
+                if exercises:
+                    label = exercises[-1].label
+                    exercise_checks[label] = (
+                        *exercise_checks.get(label, ()),
+                        *check_calls(cell.source),
+                    )
     return Chapter(
         docname,
         title,
@@ -780,6 +790,7 @@ def read_chapter(root: Path, docname: str) -> Chapter:
         tuple(solutions),
         n_solutions,
         tuple(checks),
+        exercise_checks,
         reading,
     )
 
