@@ -347,9 +347,9 @@ def graded_cells(chapter: homework.Chapter) -> list[dict[str, Any]]:
 
 def exercise_points(chapters: list[homework.Chapter]) -> dict[str, tuple[int, str]]:
     """``{exercise label: (points, how they are earned)}`` of every exercise of ``chapters``
-    (:func:`graded_cells`): a code exercise ``(5, "3 self-check + 2 hidden")``, a derivation or
-    an experiment ``(5, "by hand")``. The instructors' page puts them next to the time
-    estimates."""
+    (:func:`graded_cells`): a code exercise ``(5, "3 + 2")`` (self-check + hidden cases), a
+    derivation or an experiment ``(5, "by hand")``. The instructors' page puts them next to
+    the time estimates."""
     out: dict[str, tuple[int, str]] = {}
     for chapter in chapters:
         per: dict[str, dict[str, int]] = {}
@@ -360,7 +360,7 @@ def exercise_points(chapters: list[homework.Chapter]) -> dict[str, tuple[int, st
                 out[label] = (parts["answer"], "by hand")
             else:
                 visible, hidden = parts["visible"], parts.get("hidden", 0)
-                out[label] = (visible + hidden, f"{visible} self-check + {hidden} hidden")
+                out[label] = (visible + hidden, f"{visible} + {hidden}")
     return out
 
 
