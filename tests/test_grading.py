@@ -298,16 +298,25 @@ def test_a_whole_chapter_autogrades_to_full_marks(tmp_path: Path, monkeypatch) -
 
 
 def test_the_points_listed_are_the_points_graded(full_course) -> None:
-    """``graded_cells`` and ``exercise_points`` (the instructors' tables, read from the
-    exercises alone) give exactly the graded cells and points of the course's notebooks."""
-    _, items = full_course
+    """The graded cells of every course notebook (nbgrader's metadata, as written) are
+    exactly ``graded_cells`` of its chapter, and ``exercise_points`` (the instructors' table)
+    adds them up per exercise."""
+    course, items = full_course
     grading = _grading_tool()
     chapters = homework.book_chapters(ROOT)
-    for chapter in chapters:
-        assert grading.graded_cells(chapter) == items[Path(chapter.docname).name]
     graded: dict[str, int] = {}
-    for chapter_items in items.values():
-        for item in chapter_items:
+    for chapter in chapters:
+        stem = Path(chapter.docname).name
+        source = nbformat.read(course / "source" / stem / f"{stem}.ipynb", as_version=4)
+        written = [
+            (c.metadata["nbgrader"]["grade_id"], c.metadata["nbgrader"]["points"])
+            for c in source.cells
+            if c.metadata.get("nbgrader", {}).get("grade")
+        ]
+        expected = grading.graded_cells(chapter)
+        assert written == [(i["cell"], i["points"]) for i in expected], chapter.docname
+        assert items[stem] == expected
+        for item in expected:
             graded[item["label"]] = graded.get(item["label"], 0) + item["points"]
     listed = grading.exercise_points(chapters)
     assert {label: pts for label, (pts, _) in listed.items()} == graded

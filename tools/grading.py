@@ -142,6 +142,8 @@ def grading_notebook(
     is not changed. Raises :class:`homework.HomeworkError` as the student edition does.
     """
     homework.student_notebook(nb, where=where)  # validates the conventions
+    items = graded_cells(homework.notebook_chapter(nb, where))
+    grades = {item["cell"]: item["points"] for item in items}
     nb = copy.deepcopy(nb)
     nb.metadata.pop("jupytext", None)
     nb.cells = [
@@ -151,8 +153,7 @@ def grading_notebook(
     ]
     homework.hide_answers(nb, where=where)
     cells: list[Any] = []
-    items: list[dict[str, Any]] = []
-    label, kind = "", None
+    label = ""
     first_code = True
     n_solution = 0
     for n, cell in enumerate(nb.cells, start=1):
@@ -165,16 +166,14 @@ def grading_notebook(
                 cells.append(_read_only(nbformat.v4.new_markdown_cell(piece)))
                 if ex is None:
                     continue
-                label, kind = ex.label, ex.kind
-                if ex.kind in ("derivation", "experiment"):
+                label = ex.label
+                if f"{label}-answer" in grades:
                     answer = nbformat.v4.new_markdown_cell(TEXT_STUB)
-                    gid = f"{ex.label}-answer"
-                    pts = points(ex.kind)
+                    gid = f"{label}-answer"
                     answer.metadata["nbgrader"] = _nbgrader(
-                        gid, solution=True, grade=True, locked=False, pts=pts
+                        gid, solution=True, grade=True, locked=False, pts=grades[gid]
                     )
                     cells.append(answer)
-                    items.append({"label": ex.label, "kind": ex.kind, "cell": gid, "points": pts})
         elif homework.SOLUTION_TAG in tags:
             n_solution += 1
             gid = f"{label or 'exercise'}-solution-{n_solution}"
@@ -182,7 +181,11 @@ def grading_notebook(
             new.metadata["nbgrader"] = _nbgrader(gid, solution=True, grade=False, locked=False)
             cells.append(new)
         elif homework.CHECK_TAG in tags:
-            cells += _test_cells(cell.source, label or "exercise", kind, items)
+            if f"{label}-visible" not in grades:
+                raise homework.HomeworkError(
+                    f"{where}, cell {n}: a check cell that follows no code exercise"
+                )
+            cells += _test_cells(cell.source, label, grades)
         elif cell.cell_type == "code":
             if exercises_only and not first_code:
                 continue
@@ -198,9 +201,10 @@ def grading_notebook(
     return nb, items
 
 
-def _test_cells(
-    source: str, label: str, kind: str | None, items: list[dict[str, Any]]
-) -> list[Any]:
+def _test_cells(source: str, label: str, grades: dict[str, int]) -> list[Any]:
+    """The test cells of the check cell ``source`` of exercise ``label``: the visible
+    self-check, and the hidden cases if :func:`graded_cells` gave the exercise a hidden cell
+    (``grades``: ``{grade id: points}``)."""
     calls = _check_calls(source)
     lines = ["# Autograded: the self-check of this exercise (run your function's cell first)."]
     hidden = []
@@ -213,13 +217,14 @@ def _test_cells(
         if name in HIDDEN:
             fn = args.split(",")[0].strip()
             hidden.append(HIDDEN[name].format(fn=fn))
-    pts = points(kind) + (0 if hidden else points(kind, hidden=True))
     visible = nbformat.v4.new_code_cell("\n".join(lines))
     gid = f"{label}-visible"
-    visible.metadata["nbgrader"] = _nbgrader(gid, solution=False, grade=True, locked=True, pts=pts)
-    items.append({"label": label, "kind": kind, "cell": gid, "points": pts})
+    visible.metadata["nbgrader"] = _nbgrader(
+        gid, solution=False, grade=True, locked=True, pts=grades[gid]
+    )
     out = [visible]
-    if hidden:
+    gid = f"{label}-hidden"
+    if gid in grades:
         body = "\n".join(
             [
                 "# Hidden tests: your function on cases you do not see (graded).",
@@ -229,9 +234,9 @@ def _test_cells(
             ]
         )
         cell = nbformat.v4.new_code_cell(body)
-        gid, pts = f"{label}-hidden", points(kind, hidden=True)
-        cell.metadata["nbgrader"] = _nbgrader(gid, solution=False, grade=True, locked=True, pts=pts)
-        items.append({"label": label, "kind": kind, "cell": gid, "points": pts})
+        cell.metadata["nbgrader"] = _nbgrader(
+            gid, solution=False, grade=True, locked=True, pts=grades[gid]
+        )
         out.append(cell)
     return out
 
@@ -323,10 +328,10 @@ def write_course(
 
 def graded_cells(chapter: homework.Chapter) -> list[dict[str, Any]]:
     """The graded cells of a chapter's course notebook, ``{"label", "kind", "cell",
-    "points"}`` each, in order, as :func:`grading_notebook` makes them, but read from the
-    chapter's exercises and checks alone (``homework.read_chapter``): it also works on the
-    student edition's pages, which have no solutions (the instructors' page runs there too).
-    ``tests/test_grading.py`` checks that both give the same cells."""
+    "points"}`` each, in order: the one decision of which cells are graded and with how many
+    points, which :func:`grading_notebook` builds. Read from the chapter's exercises and
+    checks alone (``homework.read_chapter``), so it also works on the student edition's pages,
+    which have no solutions (the instructors' page runs there too)."""
     items: list[dict[str, Any]] = []
 
     def cell(ex: homework.Exercise, part: str, pts: int) -> None:

@@ -70,6 +70,7 @@ __all__ = [
     "find_root",
     "glue_references",
     "glued_keys",
+    "notebook_chapter",
     "solution_only_cells",
     "hidden_answers",
     "hide_answers",
@@ -755,7 +756,11 @@ class Chapter:
 
 def read_chapter(root: Path, docname: str) -> Chapter:
     """Parse one chapter's source (``.md`` or ``.ipynb``) into a :class:`Chapter`."""
-    nb = read_page(page_path(root, docname))
+    return notebook_chapter(read_page(page_path(root, docname)), docname)
+
+
+def notebook_chapter(nb: Any, docname: str) -> Chapter:
+    """The :class:`Chapter` of a chapter's notebook ``nb`` (read, not changed)."""
     title, exercises, solutions, checks = docname, [], [], []
     exercise_checks: dict[str, tuple[str, ...]] = {}
     stub = False
